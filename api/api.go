@@ -1,0 +1,188 @@
+// Package api is Hookline's REST API: Huma operations on a chi router, one
+// resource per file. Every tenant operation is registered twice — on the
+// API-key path /v1/... and on the admin-JWT mirror
+// /admin/v1/tenants/{tenant_id}/... — with the same handler; the path only
+// decides how the tenant and actor are resolved (auth.go).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/workflows"
+)
+
+// Deps is what the API needs from the process that hosts it.
+type Deps struct {
+	Pool       *pgxpool.Pool
+	Box        *secretbox.Box
+	JWT        *authn.JWTVerifier
+	Temporal   client.Client
+	Dispatcher *workflows.Dispatcher
+	Guard      *netguard.Guard
+	AllowHTTP  bool
+	Logger     *slog.Logger
+	Version    string
+	// Metrics observes every request by operation; nil disables it.
+	Metrics Observer
+}
+
+// Observer records one finished API request.
+type Observer interface {
+	ObserveRequest(operationID string, status int, d time.Duration)
+}
+
+// Server holds the API's dependencies; handlers are its methods.
+type Server struct {
+	Deps
+	api       huma.API
+	router    chi.Router
+	publisher *publish.Publisher
+	now       func() time.Time
+}
+
+// New builds the router and registers every operation.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := chi.NewRouter()
+	s := &Server{Deps: d, router: r, now: time.Now}
+	s.publisher = &publish.Publisher{Pool: d.Pool, Starter: d.Dispatcher}
+	r.Use(s.requestContext, s.recoverer)
+
+	cfg := huma.DefaultConfig("Hookline API", d.Version)
+	cfg.Info.Description = apiDescription
+	cfg.CreateHooks = nil // no "$schema" links in bodies: responses are exactly the documented shapes
+	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = "/docs"
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		schemeAPIKey: {
+			Type: "http", Scheme: "bearer", BearerFormat: "hk_<id>_<secret>",
+			Description: "Tenant API key. Operations under /v1 act on the key's tenant.",
+		},
+		schemeAdmin: {
+			Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+			Description: "Admin JWT (HS256, or RS256/ES256/EdDSA with a configured public key). " +
+				"Claims: exp (required), iss, aud, sub, permissions[], tenants[] (\"*\" = any).",
+		},
+	}
+	cfg.Tags = []*huma.Tag{
+		{Name: tagEndpoints, Description: "Webhook endpoints: where a tenant's events are delivered."},
+		{Name: tagDeliveries, Description: "The delivery log: one row per (event, endpoint), each a Temporal workflow."},
+		{Name: tagEvents, Description: "Publishing events for delivery."},
+		{Name: tagTenants, Description: "Tenant and API-key administration (admin JWT only)."},
+		{Name: tagHealth, Description: "Liveness and readiness probes."},
+	}
+	s.api = humachi.New(r, cfg)
+	s.api.UseMiddleware(operationRecorder)
+
+	s.registerHealth()
+	s.registerTenants()
+	s.registerAPIKeys()
+	s.registerAuditLog()
+	s.registerEndpoints()
+	s.registerEventTypes()
+	s.registerDeliveries()
+	s.registerEvents()
+	s.registerVerification()
+	return s
+}
+
+// Handler is the HTTP handler serving the API, its OpenAPI document and docs.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// OpenAPI returns the generated OpenAPI document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+const apiDescription = `Hookline delivers your events to your customers' webhook endpoints: signed
+(Standard Webhooks), retried on durable timers, dead-lettered, replayable — every
+delivery its own Temporal workflow.
+
+Two ways in, same operations:
+
+* **/v1/...** with an API key (` + "`Authorization: Bearer hk_...`" + `): acts on the key's tenant.
+* **/admin/v1/tenants/{tenant_id}/...** with an admin JWT: acts on the tenant in the path.
+
+Errors are RFC 9457 problem details. A resource of another tenant is always 404.`
+
+const (
+	tagEndpoints  = "Webhook endpoints"
+	tagDeliveries = "Deliveries"
+	tagEvents     = "Events"
+	tagTenants    = "Administration"
+	tagHealth     = "Health"
+)
+
+// healthTimeout bounds readiness probes of Postgres and Temporal.
+const healthTimeout = 2 * time.Second
+
+type healthOutput struct {
+	Body struct {
+		Status  string            `json:"status" example:"ok" doc:"ok when every check passed"`
+		Checks  map[string]string `json:"checks,omitempty" doc:"per-dependency result"`
+		Version string            `json:"version,omitempty"`
+	}
+}
+
+func (s *Server) registerHealth() {
+	huma.Register(s.api, huma.Operation{
+		OperationID: "get-health", Method: http.MethodGet, Path: "/healthz",
+		Summary: "Liveness", Description: "200 while the process is up.", Tags: []string{tagHealth},
+	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		out := &healthOutput{}
+		out.Body.Status = "ok"
+		out.Body.Version = s.Version
+		return out, nil
+	})
+	huma.Register(s.api, huma.Operation{
+		OperationID: "get-readiness", Method: http.MethodGet, Path: "/readyz",
+		Summary: "Readiness", Tags: []string{tagHealth},
+		Description: "200 when Postgres and Temporal answer; 503 (with the failing check) otherwise.",
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+		defer cancel()
+		out := &healthOutput{}
+		out.Body.Checks = map[string]string{"postgres": "ok", "temporal": "ok"}
+		failed := false
+		if err := s.Pool.Ping(ctx); err != nil {
+			out.Body.Checks["postgres"], failed = "unreachable", true
+		}
+		if s.Temporal == nil {
+			out.Body.Checks["temporal"], failed = "not configured", true
+		} else if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			out.Body.Checks["temporal"], failed = "unreachable", true
+		}
+		if failed {
+			return nil, huma.NewError(http.StatusServiceUnavailable, "not ready: "+summarize(out.Body.Checks))
+		}
+		out.Body.Status = "ok"
+		return out, nil
+	})
+}
+
+func summarize(checks map[string]string) string {
+	msg := ""
+	for _, k := range []string{"postgres", "temporal"} {
+		if v := checks[k]; v != "ok" {
+			if msg != "" {
+				msg += ", "
+			}
+			msg += k + " " + v
+		}
+	}
+	return msg
+}

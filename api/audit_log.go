@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/authn"
+)
+
+// AuditEntry is one audited change. Details never hold secrets.
+type AuditEntry struct {
+	ID         uuid.UUID       `json:"id"`
+	ActorKind  string          `json:"actor_kind" enum:"api_key,admin,system"`
+	ActorID    string          `json:"actor_id" doc:"API key id, admin JWT sub, or the system component"`
+	Action     string          `json:"action" example:"webhook_endpoint.updated"`
+	TargetType string          `json:"target_type" example:"webhook_endpoint"`
+	TargetID   string          `json:"target_id"`
+	Details    json.RawMessage `json:"details" doc:"non-secret fields of the change (for updates: from/to per field)"`
+	RequestID  string          `json:"request_id"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
+type auditListOutput struct {
+	Body struct {
+		Data       []AuditEntry `json:"data"`
+		NextCursor *string      `json:"next_cursor" doc:"pass as cursor for the next (older) page; null on the last page"`
+	}
+}
+
+func (s *Server) registerAuditLog() {
+	register(s, scopeAdminTenant, authn.PermManageWebhooks, huma.Operation{
+		OperationID: "list-audit-log", Method: http.MethodGet, Path: "/audit-log",
+		Summary: "List the audit log", Tags: []string{tagTenants},
+		Description: "The tenant's audit log, newest first, cursor-paginated. One row per create, update, delete, " +
+			"rotate, replay, purge and verify, written in the same transaction as the change.",
+		Errors: []int{http.StatusBadRequest},
+	}, func(ctx context.Context, in *PageQuery) (*auditListOutput, error) {
+		cur, err := decodeCursor(in.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		params := dbq.ListAuditEntriesParams{TenantID: principalFrom(ctx).TenantID, RowLimit: int32(in.Limit) + 1}
+		if cur != nil {
+			params.CursorCreatedAt, params.CursorID = &cur.CreatedAt, &cur.ID
+		}
+		rows, err := dbq.New(s.Pool).ListAuditEntries(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		out := &auditListOutput{}
+		rows, out.Body.NextCursor = page(rows, in.Limit, func(r dbq.AuditLog) cursor { return cursor{r.CreatedAt, r.ID} })
+		out.Body.Data = make([]AuditEntry, len(rows))
+		for i, r := range rows {
+			out.Body.Data[i] = AuditEntry{
+				ID: r.ID, ActorKind: r.ActorKind, ActorID: r.ActorID, Action: r.Action, TargetType: r.TargetType,
+				TargetID: r.TargetID, Details: r.Details, RequestID: r.RequestID, CreatedAt: r.CreatedAt,
+			}
+		}
+		return out, nil
+	})
+}

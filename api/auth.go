@@ -1,0 +1,201 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/authn"
+)
+
+const (
+	schemeAPIKey = "apiKey"
+	schemeAdmin  = "adminJWT"
+
+	adminTenantPrefix = "/admin/v1/tenants/{tenant_id}"
+)
+
+// principal is the resolved caller of a request.
+type principal struct {
+	TenantID uuid.UUID // zero on admin routes without a tenant
+	Actor    audit.Actor
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) principal {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p
+}
+
+// scope says which paths an operation is registered on.
+type scope int
+
+const (
+	// scopeTenant: /v1 + path with an API key, and the admin mirror.
+	scopeTenant scope = iota
+	// scopeAdminTenant: only /admin/v1/tenants/{tenant_id} + path, admin JWT.
+	scopeAdminTenant
+	// scopeAdmin: only the given path, admin JWT, no tenant.
+	scopeAdmin
+)
+
+var tenantParam = &huma.Param{
+	Name: "tenant_id", In: "path", Required: true,
+	Description: "Tenant the admin token acts on; the token's `tenants` claim must cover it.",
+	Schema:      &huma.Schema{Type: "string", Format: "uuid"},
+	Example:     "0192f0c4-6a2b-7cde-8f01-23456789abcd",
+}
+
+// register adds op on the paths its scope names, behind the matching auth
+// middleware, with errors mapped to problem details in one place.
+func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h func(context.Context, *I) (*O, error)) {
+	handler := func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return out, nil
+	}
+	baseErrors := op.Errors
+	withErrors := func(o *huma.Operation, extra ...int) {
+		errs := append(slices.Clone(baseErrors), http.StatusUnauthorized, http.StatusForbidden)
+		o.Errors = append(errs, extra...)
+	}
+	if sc == scopeTenant {
+		v1 := op
+		v1.Path = "/v1" + op.Path
+		v1.Security = []map[string][]string{{schemeAPIKey: {}}}
+		v1.Middlewares = huma.Middlewares{s.apiKeyAuth(perm)}
+		withErrors(&v1)
+		huma.Register(s.api, v1, handler)
+	}
+	adm := op
+	adm.Security = []map[string][]string{{schemeAdmin: {}}}
+	if sc == scopeAdmin {
+		adm.Middlewares = huma.Middlewares{s.adminAuth(perm, false)}
+		withErrors(&adm)
+	} else {
+		if sc == scopeTenant {
+			adm.OperationID = "admin-" + op.OperationID
+		}
+		adm.Path = adminTenantPrefix + op.Path
+		adm.Parameters = append([]*huma.Param{tenantParam}, op.Parameters...)
+		adm.Middlewares = huma.Middlewares{s.adminAuth(perm, true)}
+		withErrors(&adm, http.StatusNotFound)
+	}
+	huma.Register(s.api, adm, handler)
+}
+
+func bearer(ctx huma.Context) (string, bool) {
+	h := ctx.Header("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// apiKeyAuth resolves the tenant from an API key: 401 for a missing, unknown,
+// malformed or revoked key; 403 without the permission.
+func (s *Server) apiKeyAuth(perm string) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		tok, ok := bearer(ctx)
+		if !ok {
+			s.deny(ctx, http.StatusUnauthorized, "missing bearer credentials")
+			return
+		}
+		id, secret, ok := authn.ParseAPIKey(tok)
+		if !ok {
+			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
+			return
+		}
+		key, err := dbq.New(s.Pool).GetAPIKey(ctx.Context(), id)
+		switch {
+		case db.IsNoRows(err):
+			// Compare anyway so unknown ids cost the same as wrong secrets.
+			authn.SecretMatches(secret, make([]byte, 32))
+			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
+			return
+		case err != nil:
+			s.writeProblem(ctx, s.problem(ctx.Context(), err))
+			return
+		}
+		if !authn.SecretMatches(secret, key.SecretHash) || key.RevokedAt != nil {
+			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
+			return
+		}
+		if !slices.Contains(key.Permissions, perm) {
+			s.deny(ctx, http.StatusForbidden, "API key lacks the "+perm+" permission")
+			return
+		}
+		p := principal{TenantID: key.TenantID, Actor: audit.Actor{Kind: audit.ActorAPIKey, ID: key.ID.String()}}
+		setLogTenant(ctx.Context(), key.TenantID)
+		next(huma.WithValue(ctx, principalKey{}, p))
+	}
+}
+
+// adminAuth verifies an admin JWT; with tenantScoped it also resolves the path
+// tenant, which the token's tenants claim must cover (403) and which must
+// exist (404).
+func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		tok, ok := bearer(ctx)
+		if !ok {
+			s.deny(ctx, http.StatusUnauthorized, "missing bearer credentials")
+			return
+		}
+		if s.JWT == nil {
+			s.deny(ctx, http.StatusUnauthorized, "admin tokens are not configured")
+			return
+		}
+		claims, err := s.JWT.Verify(tok)
+		if err != nil {
+			s.deny(ctx, http.StatusUnauthorized, "invalid admin token")
+			return
+		}
+		if !claims.Has(perm) {
+			s.deny(ctx, http.StatusForbidden, "admin token lacks the "+perm+" permission")
+			return
+		}
+		p := principal{Actor: audit.Actor{Kind: audit.ActorAdmin, ID: claims.Subject}}
+		if tenantScoped {
+			raw := ctx.Param("tenant_id")
+			id, err := uuid.Parse(raw)
+			if err != nil {
+				_ = huma.WriteErr(s.api, ctx, http.StatusUnprocessableEntity, "validation failed",
+					&huma.ErrorDetail{Location: "path.tenant_id", Message: "expected a UUID", Value: raw})
+				return
+			}
+			if !claims.CoversTenant(id) {
+				s.deny(ctx, http.StatusForbidden, "admin token does not cover this tenant")
+				return
+			}
+			if _, err := dbq.New(s.Pool).GetTenant(ctx.Context(), id); err != nil {
+				if db.IsNoRows(err) {
+					s.deny(ctx, http.StatusNotFound, "tenant not found")
+				} else {
+					s.writeProblem(ctx, s.problem(ctx.Context(), err))
+				}
+				return
+			}
+			p.TenantID = id
+			setLogTenant(ctx.Context(), id)
+		}
+		next(huma.WithValue(ctx, principalKey{}, p))
+	}
+}
+
+func (s *Server) deny(ctx huma.Context, status int, msg string) {
+	if status == http.StatusUnauthorized {
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="hookline"`)
+	}
+	_ = huma.WriteErr(s.api, ctx, status, msg)
+}

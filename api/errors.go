@@ -1,0 +1,59 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/hookline/hookline/internal/apperr"
+)
+
+// problem maps an error to a Huma problem detail — the one place errors
+// become HTTP. Domain errors carry client-safe text; anything else is logged
+// here (once, with the request id) and answered as an opaque 500.
+func (s *Server) problem(ctx context.Context, err error) error {
+	var se huma.StatusError
+	if errors.As(err, &se) {
+		return se
+	}
+	if e, ok := apperr.As(err); ok {
+		status := map[apperr.Kind]int{
+			apperr.KindNotFound:     http.StatusNotFound,
+			apperr.KindInvalid:      http.StatusUnprocessableEntity,
+			apperr.KindBadRequest:   http.StatusBadRequest,
+			apperr.KindConflict:     http.StatusConflict,
+			apperr.KindState:        http.StatusUnprocessableEntity,
+			apperr.KindUnauthorized: http.StatusUnauthorized,
+			apperr.KindForbidden:    http.StatusForbidden,
+			apperr.KindTooLarge:     http.StatusRequestEntityTooLarge,
+			apperr.KindUnavailable:  http.StatusServiceUnavailable,
+		}[e.Kind]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		if e.Field != "" {
+			return huma.NewError(status, e.Msg, &huma.ErrorDetail{Location: e.Field, Message: e.Msg, Value: e.Value})
+		}
+		return huma.NewError(status, e.Msg)
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nobody reads this answer.
+		return huma.NewError(499, "request cancelled")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return huma.NewError(http.StatusServiceUnavailable, "timed out waiting for a dependency")
+	}
+	s.Logger.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
+	return huma.NewError(http.StatusInternalServerError, "internal error (request id "+requestID(ctx)+")")
+}
+
+// writeProblem writes an already-mapped error from a middleware.
+func (s *Server) writeProblem(ctx huma.Context, err error) {
+	var se huma.StatusError
+	if !errors.As(err, &se) {
+		se = huma.NewError(http.StatusInternalServerError, "internal error")
+	}
+	_ = huma.WriteErr(s.api, ctx, se.GetStatus(), se.Error())
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/publish"
+)
+
+// Payload is an event payload: any JSON object, kept byte for byte.
+type Payload json.RawMessage
+
+// MarshalJSON writes the payload as is.
+func (p Payload) MarshalJSON() ([]byte, error) { return json.RawMessage(p).MarshalJSON() }
+
+// UnmarshalJSON keeps the raw bytes.
+func (p *Payload) UnmarshalJSON(b []byte) error {
+	*p = append((*p)[:0], b...)
+	return nil
+}
+
+// Schema documents the payload as an open JSON object.
+func (Payload) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{
+		Type: "object", AdditionalProperties: true,
+		Description: "the event data, any JSON object up to 256 KiB; receivers get it byte for byte as `data`",
+		Examples:    []any{map[string]any{"comment_id": "c_123", "body": "Nice!"}},
+	}
+}
+
+type publishBody struct {
+	ID         string     `json:"id,omitempty" maxLength:"255" example:"evt_2Zy8cRN1" doc:"your event id; publishing the same id again creates nothing new (generated when absent)"`
+	Type       string     `json:"type" minLength:"1" maxLength:"255" example:"comment.created" doc:"an event type from the catalogue"`
+	Payload    Payload    `json:"payload"`
+	OccurredAt *time.Time `json:"occurred_at,omitempty" doc:"when it happened (RFC 3339); default now"`
+}
+
+type publishInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"optional; the event id already makes publishing idempotent"`
+	Body           publishBody
+}
+
+type publishOutput struct {
+	Status int
+	Body   publish.Result
+}
+
+func (s *Server) registerEvents() {
+	register(s, scopeTenant, authn.PermPublishEvents, huma.Operation{
+		OperationID: "publish-event", Method: http.MethodPost, Path: "/events",
+		Summary: "Publish an event", Tags: []string{tagEvents}, DefaultStatus: http.StatusAccepted,
+		Description: "Stores the event and creates one delivery for every active endpoint subscribed to its type, " +
+			"each delivered by its own workflow. 202 with the number of deliveries. Publishing an id again returns " +
+			"the original result with 200 and creates nothing. Needs the `publish_events` permission.",
+		MaxBodyBytes: publish.MaxPayloadBytes + 16<<10,
+		Errors:       []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+	}, s.publishEvent)
+}
+
+func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOutput, error) {
+	p := principalFrom(ctx)
+	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt}
+	var started []publish.Delivery
+	res, err := s.idempotent(ctx, p.TenantID, in.IdempotencyKey, "publish-event", in.Body, func(q *dbq.Queries) (int, any, error) {
+		r, ds, err := publish.WriteTx(ctx, q, p.TenantID, ev)
+		if err != nil {
+			return 0, nil, err
+		}
+		started = ds
+		if r.Duplicate {
+			return http.StatusOK, r, nil
+		}
+		return http.StatusAccepted, r, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publisher.StartAfterCommit(ctx, started)
+	out := &publishOutput{Status: res.status}
+	return out, res.decode(&out.Body)
+}

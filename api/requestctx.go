@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+)
+
+// reqInfo is filled in as a request passes the layers, then logged once.
+type reqInfo struct {
+	id       string
+	tenantID uuid.UUID
+	opID     string
+}
+
+type reqInfoKey struct{}
+
+func info(ctx context.Context) *reqInfo {
+	ri, _ := ctx.Value(reqInfoKey{}).(*reqInfo)
+	return ri
+}
+
+func requestID(ctx context.Context) string {
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+func setLogTenant(ctx context.Context, id uuid.UUID) {
+	if ri := info(ctx); ri != nil {
+		ri.tenantID = id
+	}
+}
+
+// validRequestID accepts a caller's X-Request-Id only when it is short and
+// printable, so it is safe in logs and audit rows.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "req_" + hex.EncodeToString(b)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// requestContext assigns the request id, and logs and measures each request
+// once it is done. It never logs headers, bodies or query strings.
+func (s *Server) requestContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{id: r.Header.Get("X-Request-Id")}
+		if !validRequestID(ri.id) {
+			ri.id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", ri.id)
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri)))
+
+		d := time.Since(start)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Duration("duration", d),
+		}
+		if ri.opID != "" {
+			attrs = append(attrs, slog.String("operation", ri.opID))
+		}
+		if ri.tenantID != uuid.Nil {
+			attrs = append(attrs, slog.String("tenant_id", ri.tenantID.String()))
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.Logger.LogAttrs(r.Context(), level, "http request", attrs...)
+		if s.Metrics != nil && ri.opID != "" {
+			s.Metrics.ObserveRequest(ri.opID, status, d)
+		}
+	})
+}
+
+// recoverer turns a panic into a 500 without echoing it to the client.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.ErrorContext(r.Context(), "panic serving request", "panic", v, "request_id", requestID(r.Context()))
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte(`{"title":"Internal Server Error","status":500,"detail":"internal error"}`))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// operationRecorder notes the operation id for the request log and metrics.
+func operationRecorder(ctx huma.Context, next func(huma.Context)) {
+	if ri := info(ctx.Context()); ri != nil && ctx.Operation() != nil {
+		ri.opID = ctx.Operation().OperationID
+	}
+	next(ctx)
+}

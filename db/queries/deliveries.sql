@@ -1,0 +1,85 @@
+-- name: FanOutDeliveries :many
+-- One pending delivery per active endpoint of the tenant subscribed to the type (or "*").
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
+SELECT gen_random_uuid(), e.tenant_id, e.id, @event_id, @event_type
+FROM webhook_endpoints e
+WHERE e.tenant_id = @tenant_id
+  AND e.is_active
+  AND (@event_type::text = ANY(e.events) OR '*' = ANY(e.events))
+RETURNING id, endpoint_id;
+
+-- name: InsertDelivery :one
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of)
+VALUES (@id, @tenant_id, @endpoint_id, @event_id, @event_type, sqlc.narg('replay_of'))
+RETURNING *;
+
+-- name: CountEventDeliveries :one
+-- Deliveries created by the original publish (replays and tests excluded).
+SELECT count(*) FROM deliveries
+WHERE tenant_id = @tenant_id AND event_id = @event_id AND replay_of IS NULL;
+
+-- name: GetDelivery :one
+SELECT * FROM deliveries
+WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND id = @id;
+
+-- name: GetDeliveryByID :one
+SELECT * FROM deliveries WHERE id = @id;
+
+-- name: ListDeliveries :many
+-- Keyset page, newest first. The cursor is the (created_at, id) of the last row seen.
+SELECT * FROM deliveries
+WHERE tenant_id = @tenant_id
+  AND endpoint_id = @endpoint_id
+  AND (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('event_type')::text IS NULL OR event_type = sqlc.narg('event_type')::text)
+  AND (sqlc.narg('after')::timestamptz IS NULL OR created_at > sqlc.narg('after')::timestamptz)
+  AND (sqlc.narg('before')::timestamptz IS NULL OR created_at < sqlc.narg('before')::timestamptz)
+  AND (sqlc.narg('cursor_created_at')::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg('cursor_created_at')::timestamptz, sqlc.narg('cursor_id')::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @row_limit;
+
+-- name: RecordAttemptOutcome :execrows
+-- Idempotent on the attempt number: a retried activity cannot apply it twice.
+UPDATE deliveries SET
+    status = @status,
+    attempt_count = @attempt_count,
+    last_status_code = sqlc.narg('last_status_code'),
+    last_error = sqlc.narg('last_error'),
+    next_attempt_at = sqlc.narg('next_attempt_at'),
+    completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
+    updated_at = now()
+WHERE id = @id AND attempt_count < @attempt_count;
+
+-- name: SetDeliveryStatus :execrows
+-- Terminal transitions that involve no HTTP attempt (endpoint gone, disabled).
+UPDATE deliveries SET
+    status = @status,
+    last_error = sqlc.narg('last_error'),
+    next_attempt_at = NULL,
+    completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
+    updated_at = now()
+WHERE id = @id AND status IN ('pending', 'in_flight');
+
+-- name: ListStalePendingDeliveries :many
+SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
+WHERE status = 'pending' AND created_at < @older_than
+ORDER BY created_at
+LIMIT @row_limit;
+
+-- name: DeleteEndpointDeliveries :many
+-- Purge: returns what was removed so running workflows can be cancelled.
+DELETE FROM deliveries
+WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id
+RETURNING id, status;
+
+-- name: ListOpenEndpointDeliveries :many
+SELECT id FROM deliveries
+WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND status IN ('pending', 'in_flight');
+
+-- name: DeleteOldDeliveries :execrows
+DELETE FROM deliveries WHERE id IN (
+    SELECT d.id FROM deliveries d
+    WHERE d.created_at < @cutoff AND d.status IN ('succeeded', 'failed', 'dead_letter')
+    LIMIT @batch_size
+);

@@ -1,0 +1,251 @@
+// Package config binds Hookline's settings to command-line flags and
+// HOOKLINE_* environment variables (flags win), with the files `hookline dev`
+// writes under the data directory as the last fallback, so every subcommand
+// run in the same folder finds the same database and keys.
+package config
+
+import (
+	"bufio"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is every setting of every subcommand; each documents its variable.
+type Config struct {
+	DatabaseURL string
+	DataDir     string
+	LogFormat   string
+	LogLevel    string
+
+	HTTPAddr    string
+	MetricsAddr string
+
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+
+	AdminJWTSecret        string
+	AdminJWTPublicKeyFile string
+	AdminJWTIssuer        string
+	AdminJWTAudience      string
+
+	EncryptionKey string
+	AllowHTTP     bool
+	AllowedCIDRs  string
+
+	RetrySchedule     string
+	DeliveryTimeout   time.Duration
+	ReconcileInterval time.Duration
+	ReconcileAfter    time.Duration
+	RetentionDays     int
+
+	WorkerActivities int
+
+	// hookline dev only
+	UIAddr        string
+	TemporalStore string
+}
+
+// Option describes one setting for flags, environment and the README table.
+type Option struct {
+	Flag, Env, Usage string
+	bind             func(fs *pflag.FlagSet)
+}
+
+// Options lists every setting; the README's configuration table mirrors it.
+func Options(c *Config) []Option {
+	s := func(p *string, flag, env, def, usage string) Option {
+		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.StringVar(p, flag, def, usage) }}
+	}
+	b := func(p *bool, flag, env string, def bool, usage string) Option {
+		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.BoolVar(p, flag, def, usage) }}
+	}
+	d := func(p *time.Duration, flag, env string, def time.Duration, usage string) Option {
+		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.DurationVar(p, flag, def, usage) }}
+	}
+	i := func(p *int, flag, env string, def int, usage string) Option {
+		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.IntVar(p, flag, def, usage) }}
+	}
+	return []Option{
+		s(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres connection string (dev: found or started automatically)"),
+		s(&c.DataDir, "data-dir", "HOOKLINE_DATA_DIR", ".hookline", "directory for dev state: generated keys, dev.env, private Postgres cluster"),
+		s(&c.LogFormat, "log-format", "HOOKLINE_LOG_FORMAT", "", "log format: json or text (default json; text for dev)"),
+		s(&c.LogLevel, "log-level", "HOOKLINE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
+		s(&c.HTTPAddr, "http-addr", "HOOKLINE_HTTP_ADDR", ":8080", "API listen address"),
+		s(&c.MetricsAddr, "metrics-addr", "HOOKLINE_METRICS_ADDR", "", "worker: Prometheus /metrics listen address (API serves /metrics on its own port)"),
+		s(&c.TemporalAddress, "temporal-address", "HOOKLINE_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"),
+		s(&c.TemporalNamespace, "temporal-namespace", "HOOKLINE_TEMPORAL_NAMESPACE", "default", "Temporal namespace"),
+		s(&c.TaskQueue, "task-queue", "HOOKLINE_TASK_QUEUE", "hookline", "Temporal task queue of the delivery worker"),
+		s(&c.AdminJWTSecret, "admin-jwt-secret", "HOOKLINE_ADMIN_JWT_SECRET", "", "HS256 secret (≥32 bytes) for admin JWTs (dev: generated)"),
+		s(&c.AdminJWTPublicKeyFile, "admin-jwt-public-key-file", "HOOKLINE_ADMIN_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA) for admin JWTs"),
+		s(&c.AdminJWTIssuer, "admin-jwt-issuer", "HOOKLINE_ADMIN_JWT_ISSUER", "hookline", "required iss of admin JWTs"),
+		s(&c.AdminJWTAudience, "admin-jwt-audience", "HOOKLINE_ADMIN_JWT_AUDIENCE", "hookline-admin", "required aud of admin JWTs"),
+		s(&c.EncryptionKey, "encryption-key", "HOOKLINE_ENCRYPTION_KEY", "", "base64 32-byte AES-256-GCM key for secrets at rest (dev: generated)"),
+		b(&c.AllowHTTP, "allow-http", "HOOKLINE_ALLOW_HTTP", false, "accept http:// endpoint URLs (dev sets it)"),
+		s(&c.AllowedCIDRs, "allowed-cidrs", "HOOKLINE_ALLOWED_CIDRS", "", "comma-separated CIDRs exempt from the SSRF guard (dev: 127.0.0.0/8,::1/128)"),
+		s(&c.RetrySchedule, "retry-schedule", "HOOKLINE_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delays between delivery attempts; attempts = delays + 1"),
+		d(&c.DeliveryTimeout, "delivery-timeout", "HOOKLINE_DELIVERY_TIMEOUT", 15*time.Second, "HTTP timeout of one delivery attempt (max 30s)"),
+		d(&c.ReconcileInterval, "reconcile-interval", "HOOKLINE_RECONCILE_INTERVAL", time.Minute, "how often the reconcile schedule runs"),
+		d(&c.ReconcileAfter, "reconcile-after", "HOOKLINE_RECONCILE_AFTER", 30*time.Second, "age after which a pending delivery without a workflow is restarted"),
+		i(&c.RetentionDays, "retention-days", "HOOKLINE_RETENTION_DAYS", 30, "days finished deliveries and their events are kept"),
+		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
+		s(&c.UIAddr, "ui-addr", "HOOKLINE_UI_ADDR", "127.0.0.1:8233", "dev: Temporal Web UI listen address"),
+		s(&c.TemporalStore, "temporal-store", "HOOKLINE_TEMPORAL_STORE", "postgres", "dev: embedded Temporal persistence, postgres or sqlite"),
+	}
+}
+
+// Bind registers the named settings (all when names is empty) on fs.
+func Bind(fs *pflag.FlagSet, c *Config, names ...string) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, o := range Options(c) {
+		if len(want) == 0 || want[o.Flag] {
+			o.bind(fs)
+		}
+	}
+}
+
+// Resolve fills every flag not given on the command line from the environment,
+// then from the dev files under the data directory. Values are parsed by the
+// flag itself, so a malformed variable is an error, not a silent default.
+func Resolve(fs *pflag.FlagSet, c *Config) error {
+	lookup := os.LookupEnv
+	var fileVals map[string]string
+	for _, o := range Options(c) {
+		f := fs.Lookup(o.Flag)
+		if f == nil || f.Changed {
+			continue
+		}
+		v, ok := lookup(o.Env)
+		if !ok {
+			if fileVals == nil {
+				fileVals = devFiles(dataDir(fs, c))
+			}
+			v, ok = fileVals[o.Env]
+		}
+		if !ok {
+			continue
+		}
+		if err := fs.Set(o.Flag, v); err != nil {
+			return fmt.Errorf("%s: %w", o.Env, err)
+		}
+	}
+	return c.validate()
+}
+
+func dataDir(fs *pflag.FlagSet, c *Config) string {
+	if f := fs.Lookup("data-dir"); f != nil && f.Changed {
+		return c.DataDir
+	}
+	if v, ok := os.LookupEnv("HOOKLINE_DATA_DIR"); ok {
+		return v
+	}
+	return ".hookline"
+}
+
+// DevFiles are the files `hookline dev` writes: exports for users, and the
+// generated keys (mode 0600).
+const (
+	DevEnvFile     = "dev.env"
+	SecretsEnvFile = "secrets.env"
+)
+
+func devFiles(dir string) map[string]string {
+	out := map[string]string{}
+	for _, name := range []string{DevEnvFile, SecretsEnvFile} {
+		for k, v := range ReadEnvFile(filepath.Join(dir, name)) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ReadEnvFile parses `export K=V` / `K=V` lines; a missing file is empty.
+func ReadEnvFile(path string) map[string]string {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		out[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `'"`)
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	if c.DeliveryTimeout <= 0 || c.DeliveryTimeout > 30*time.Second {
+		return fmt.Errorf("HOOKLINE_DELIVERY_TIMEOUT must be in (0, 30s], got %s", c.DeliveryTimeout)
+	}
+	if _, err := c.Schedule(); err != nil {
+		return err
+	}
+	if _, err := c.CIDRs(); err != nil {
+		return err
+	}
+	if c.RetentionDays < 1 {
+		return fmt.Errorf("HOOKLINE_RETENTION_DAYS must be ≥ 1")
+	}
+	return nil
+}
+
+// Schedule parses RetrySchedule.
+func (c *Config) Schedule() ([]time.Duration, error) {
+	return ParseSchedule(c.RetrySchedule)
+}
+
+// ParseSchedule parses a comma-separated list of positive durations.
+func ParseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		d, err := time.ParseDuration(p)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("HOOKLINE_RETRY_SCHEDULE: %q is not a positive duration", p)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 50 {
+		return nil, fmt.Errorf("HOOKLINE_RETRY_SCHEDULE: at most 50 retries")
+	}
+	return out, nil
+}
+
+// CIDRs parses AllowedCIDRs.
+func (c *Config) CIDRs() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(c.AllowedCIDRs, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKLINE_ALLOWED_CIDRS: %q: %w", p, err)
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+// Package metrics exposes Hookline's Prometheus metrics: delivery outcomes
+// (observed by the worker's activities), API requests (observed by the API)
+// and the retry backlog (read from Postgres at scrape time).
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one process's metric set, on its own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	finished        *prometheus.CounterVec
+	attempts        *prometheus.CounterVec
+	attemptDuration prometheus.Histogram
+	successLatency  prometheus.Histogram
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+}
+
+// New registers Hookline's metrics and the Go/process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_deliveries_finished_total",
+			Help: "Deliveries that reached a final status.",
+		}, []string{"status"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_delivery_attempts_total",
+			Help: "HTTP delivery attempts by outcome class (2xx, 3xx, 4xx, 5xx, timeout, network_error, blocked).",
+		}, []string{"outcome"}),
+		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hookline_delivery_attempt_duration_seconds",
+			Help:    "Duration of one HTTP delivery attempt.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30},
+		}),
+		successLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hookline_delivery_success_latency_seconds",
+			Help:    "From publish (delivery created) to the successful attempt, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 12), // 10 ms … ~12 h
+		}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_http_requests_total",
+			Help: "API requests by operation id and status code.",
+		}, []string{"operation", "status"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookline_http_request_duration_seconds",
+			Help:    "API request latency by operation id.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+	}
+	reg.MustRegister(m.finished, m.attempts, m.attemptDuration, m.successLatency, m.requests, m.requestDuration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// WatchBacklog adds hookline_deliveries_waiting_retry, counted in Postgres at
+// scrape time (a partial index keeps it cheap).
+func (m *Metrics) WatchBacklog(pool *pgxpool.Pool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookline_deliveries_waiting_retry",
+		Help: "Deliveries in_flight: waiting on a retry timer or being attempted.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var n int64
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE status = 'in_flight'").Scan(&n); err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+}
+
+// Handler serves the registry at /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// ObserveRequest implements api.Observer.
+func (m *Metrics) ObserveRequest(op string, status int, d time.Duration) {
+	m.requests.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// ObserveAttempt implements activities.Recorder.
+func (m *Metrics) ObserveAttempt(outcome string, d time.Duration) {
+	m.attempts.WithLabelValues(outcome).Inc()
+	m.attemptDuration.Observe(d.Seconds())
+}
+
+// ObserveFinal implements activities.Recorder.
+func (m *Metrics) ObserveFinal(status string, sincePublish time.Duration) {
+	m.finished.WithLabelValues(status).Inc()
+	if status == "succeeded" {
+		m.successLatency.Observe(sincePublish.Seconds())
+	}
+}

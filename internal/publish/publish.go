@@ -1,0 +1,181 @@
+// Package publish turns an event into deliveries: one transaction writes the
+// event (payload stored once) and one pending delivery per subscribed active
+// endpoint; after commit a DeliveryWorkflow is started for each. The REST
+// publish-event operation and the Temporal ingest workflow share it.
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
+)
+
+// MaxPayloadBytes bounds an event payload.
+const MaxPayloadBytes = 256 << 10
+
+// TestEventType is the reserved type of test deliveries.
+const TestEventType = "webhook.test"
+
+// Delivery identifies a delivery to start; the extra fields become search
+// attributes of its workflow.
+type Delivery struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	EventType  string
+}
+
+// Starter starts delivery workflows; starting one twice is harmless.
+type Starter interface {
+	Start(ctx context.Context, ds []Delivery) error
+}
+
+// Event is what a producer publishes.
+type Event struct {
+	ID         string          `json:"id,omitempty"`
+	Type       string          `json:"type"`
+	Payload    json.RawMessage `json:"payload"`
+	OccurredAt *time.Time      `json:"occurred_at,omitempty"`
+}
+
+// Result reports a publish; Duplicate is set when the producer's id had been
+// published before and nothing new was created.
+type Result struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Deliveries int    `json:"deliveries"`
+	Duplicate  bool   `json:"-"`
+}
+
+// Publisher publishes events.
+type Publisher struct {
+	Pool    *pgxpool.Pool
+	Starter Starter
+	Logger  *slog.Logger
+}
+
+// Publish validates ev, writes it with its deliveries and starts them.
+func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (Result, error) {
+	var res Result
+	var ds []Delivery
+	err := db.Tx(ctx, p.Pool, func(q *dbq.Queries) (err error) {
+		res, ds, err = WriteTx(ctx, q, tenantID, ev)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	p.StartAfterCommit(ctx, ds)
+	return res, nil
+}
+
+// StartAfterCommit starts committed deliveries. A failure is logged, not
+// returned: the rows are durable and the reconcile schedule starts any
+// pending delivery whose workflow did not start.
+func (p *Publisher) StartAfterCommit(ctx context.Context, ds []Delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	if err := p.Starter.Start(ctx, ds); err != nil && p.Logger != nil {
+		p.Logger.WarnContext(ctx, "starting delivery workflows failed; reconcile will retry", "deliveries", len(ds), "err", err)
+	}
+}
+
+// WriteTx validates ev and writes it with q (a transaction). It returns the
+// deliveries to start once the transaction commits.
+func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) (Result, []Delivery, error) {
+	if err := Validate(&ev); err != nil {
+		return Result{}, nil, err
+	}
+	types, err := q.GetEventTypes(ctx, []string{ev.Type})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if len(types) == 0 {
+		return Result{}, nil, apperr.Invalid("body.type", ev.Type, "unknown event type %q; see list-webhook-event-types", ev.Type)
+	}
+	if types[0].Reserved {
+		return Result{}, nil, apperr.Invalid("body.type", ev.Type, "event type %q is reserved for Hookline", ev.Type)
+	}
+	occurred := time.Now()
+	if ev.OccurredAt != nil {
+		occurred = *ev.OccurredAt
+	}
+	_, err = q.InsertEvent(ctx, dbq.InsertEventParams{
+		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred,
+	})
+	if db.IsNoRows(err) {
+		return duplicate(ctx, q, tenantID, ev.ID)
+	}
+	if err != nil {
+		return Result{}, nil, err
+	}
+	rows, err := q.FanOutDeliveries(ctx, dbq.FanOutDeliveriesParams{EventID: ev.ID, EventType: ev.Type, TenantID: tenantID})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	ds := make([]Delivery, len(rows))
+	for i, r := range rows {
+		ds[i] = Delivery{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type}
+	}
+	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds)}, ds, nil
+}
+
+// duplicate answers a re-publish of a known producer id with the original result.
+func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) (Result, []Delivery, error) {
+	orig, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	n, err := q.CountEventDeliveries(ctx, dbq.CountEventDeliveriesParams{TenantID: tenantID, EventID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, nil, nil
+}
+
+// Validate checks an event and fills in a generated id when it has none.
+func Validate(ev *Event) error {
+	ev.ID = strings.TrimSpace(ev.ID)
+	if ev.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		ev.ID = "evt_" + strings.ReplaceAll(id.String(), "-", "")
+	}
+	if len(ev.ID) > 255 || !printable(ev.ID) {
+		return apperr.Invalid("body.id", ev.ID, "id must be 1–255 printable ASCII characters")
+	}
+	if ev.Type == "" || len(ev.Type) > 255 {
+		return apperr.Invalid("body.type", ev.Type, "type is required")
+	}
+	if len(ev.Payload) > MaxPayloadBytes {
+		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: "payload exceeds 256 KiB"}
+	}
+	trimmed := bytes.TrimSpace(ev.Payload)
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return apperr.Invalid("body.payload", nil, "payload must be a JSON object")
+	}
+	ev.Payload = trimmed
+	return nil
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,115 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookline/hookline/activities"
+)
+
+// DeliveryInput is the whole input of a delivery workflow: an id.
+type DeliveryInput struct {
+	DeliveryID uuid.UUID `json:"delivery_id"`
+}
+
+// DeliveryResult is the final state, for the Temporal UI.
+type DeliveryResult struct {
+	Status     string `json:"status"`
+	Attempts   int    `json:"attempts"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// StatusCancelled is the result of a workflow ended by SignalCancel.
+const StatusCancelled = "cancelled"
+
+// attemptOptions: the HTTP timeout is enforced by the client inside; the
+// extra margin covers loading and recording. Retries here are for
+// infrastructure faults only (database down, worker lost) and go on until
+// the fault clears — HTTP outcomes are results and never retried by Temporal.
+var attemptOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 50 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// DeliveryWorkflow delivers one event to one endpoint: attempt, sleep on a
+// durable timer, attempt again, until success, a permanent failure or the
+// retry budget runs out. The activity decides the delay (schedule, jitter,
+// Retry-After) and records it with the attempt, so the log's next_attempt_at
+// is exactly the timer the workflow sets.
+func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
+	var a *activities.Activities
+	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
+	wakeCh := workflow.GetSignalChannel(ctx, SignalWake)
+	ctx = workflow.WithActivityOptions(ctx, attemptOptions)
+
+	status := activities.StatusPending
+	for attempt := 1; ; attempt++ {
+		var res activities.AttemptResult
+		var actErr error
+		cancelled := false
+		actCtx, cancelAttempt := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(workflow.ExecuteActivity(actCtx, a.AttemptDelivery, activities.AttemptInput{DeliveryID: in.DeliveryID, Attempt: attempt}),
+			func(f workflow.Future) { actErr = f.Get(ctx, &res) })
+		sel.AddReceive(cancelCh, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, nil)
+			cancelled = true
+			cancelAttempt()
+		})
+		sel.Select(ctx)
+		if cancelled {
+			return cancelledResult(ctx, attempt-1)
+		}
+		if actErr != nil {
+			return DeliveryResult{}, actErr
+		}
+
+		if res.Status != status && res.Status != activities.StatusGone {
+			status = res.Status
+			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
+				return DeliveryResult{}, err
+			}
+		}
+		if activities.Terminal(res.Status) {
+			return DeliveryResult{Status: res.Status, Attempts: attempt, StatusCode: res.StatusCode, Error: res.Error}, nil
+		}
+
+		if cancelled = waitForRetry(ctx, res.NextDelay, cancelCh, wakeCh); cancelled {
+			return cancelledResult(ctx, attempt)
+		}
+	}
+}
+
+// waitForRetry sleeps on a durable timer; a wake signal cuts it short. It
+// reports whether a cancel signal arrived instead.
+func waitForRetry(ctx workflow.Context, d time.Duration, cancelCh, wakeCh workflow.ReceiveChannel) (cancelled bool) {
+	timerCtx, stopTimer := workflow.WithCancel(ctx)
+	defer stopTimer()
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(workflow.NewTimer(timerCtx, d), func(workflow.Future) {})
+	sel.AddReceive(cancelCh, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		cancelled = true
+	})
+	sel.AddReceive(wakeCh, func(c workflow.ReceiveChannel, _ bool) {
+		for c.ReceiveAsync(nil) {
+		}
+	})
+	sel.Select(ctx)
+	return cancelled
+}
+
+func cancelledResult(ctx workflow.Context, attempts int) (DeliveryResult, error) {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(StatusCancelled)); err != nil {
+		return DeliveryResult{}, err
+	}
+	return DeliveryResult{Status: StatusCancelled, Attempts: attempts}, nil
+}
