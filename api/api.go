@@ -60,8 +60,8 @@ func New(d Deps) *Server {
 	}
 	r := chi.NewRouter()
 	s := &Server{Deps: d, router: r, now: time.Now}
-	s.publisher = &publish.Publisher{Pool: d.Pool, Starter: d.Dispatcher}
-	r.Use(s.requestContext, s.recoverer)
+	s.publisher = &publish.Publisher{Pool: d.Pool, Starter: d.Dispatcher, Logger: d.Logger}
+	r.Use(s.requestContext, s.recoverer, jsonByDefault)
 
 	cfg := huma.DefaultConfig("Hookline API", d.Version)
 	cfg.Info.Description = apiDescription

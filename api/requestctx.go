@@ -144,3 +144,16 @@ func operationRecorder(ctx huma.Context, next func(huma.Context)) {
 	}
 	next(ctx)
 }
+
+// jsonByDefault treats a body sent without a JSON content type as JSON: curl
+// sends -d data as a form, and every body this API takes is JSON.
+func jsonByDefault(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 {
+			if ct := r.Header.Get("Content-Type"); ct == "" || ct == "application/x-www-form-urlencoded" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookline/hookline/db"
@@ -77,7 +82,8 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	start := time.Now()
 	tsrv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 		Store: cfg.TemporalStore, PostgresServerURL: pg.ServerURL, DataDir: cfg.DataDir,
-		FrontendAddr: cfg.TemporalAddress, UIAddr: cfg.UIAddr, Namespace: cfg.TemporalNamespace,
+		DatabasePrefix: temporalDBPrefix(cfg.DatabaseURL),
+		FrontendAddr:   cfg.TemporalAddress, UIAddr: cfg.UIAddr, Namespace: cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributeNames(), Logger: log,
 	})
 	if err != nil {
@@ -101,6 +107,8 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	}
 	s.metrics.WatchBacklog(s.pool)
 
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runWorker(gctx) })
 	g.Go(func() error {
@@ -109,10 +117,63 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	if err := writeDevEnv(cfg, creds); err != nil {
 		return err
 	}
+	if err := s.canary(gctx); err != nil {
+		stop()
+		_ = g.Wait()
+		return err
+	}
 	printReady(cmd.OutOrStdout(), cfg, tsrv, creds)
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// canary runs one reconcile workflow through the worker, tagged with every
+// Hookline search attribute, so "ready" means a delivery started now runs
+// now: a fresh cluster takes a few seconds to accept search attributes it has
+// just registered.
+func (s *services) canary(ctx context.Context) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	opts := client.StartWorkflowOptions{
+		TaskQueue: s.cfg.TaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SATenantID.ValueSet("canary"), workflows.SAEndpointID.ValueSet("canary"),
+			workflows.SAEventType.ValueSet("canary"), workflows.SADeliveryStatus.ValueSet("canary"),
+		),
+	}
+	for {
+		opts.ID = "hookline-canary-" + uuid.NewString()
+		run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.ReconcileWorkflow)
+		if err == nil {
+			if err := run.Get(ctx, nil); err != nil {
+				return fmt.Errorf("canary workflow: %w", err)
+			}
+			s.log.Info("worker answering", "after", time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("canary workflow: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// temporalDBPrefix names Temporal's databases after Hookline's (hookline →
+// hookline_temporal, hookline_temporal_visibility), shortened to a hash when
+// the names would pass Postgres's 63-byte identifier limit.
+func temporalDBPrefix(u string) string {
+	name := "hookline"
+	if parsed, err := url.Parse(u); err == nil && strings.Trim(parsed.Path, "/") != "" {
+		name = strings.Trim(parsed.Path, "/")
+	}
+	if len(name)+len("_temporal_visibility") > 63 {
+		sum := sha256.Sum256([]byte(name))
+		name = "hookline_" + hex.EncodeToString(sum[:6])
+	}
+	return name
 }
 
 // ensureDevSecrets generates the admin JWT secret and the encryption key on

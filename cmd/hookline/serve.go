@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -59,11 +60,9 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 }
 
 // runWorker runs the worker (and the metrics endpoint, when configured) until
-// ctx ends; the schedules are created or updated first.
+// ctx ends. The maintenance schedules are created or updated alongside:
+// deliveries must not wait for them.
 func (s *services) runWorker(ctx context.Context) error {
-	if err := s.ensureSchedules(ctx); err != nil {
-		return err
-	}
 	w, err := s.newWorker()
 	if err != nil {
 		return err
@@ -73,11 +72,27 @@ func (s *services) runWorker(ctx context.Context) error {
 	}
 	defer w.Stop()
 	s.log.Info("worker started", "task_queue", s.cfg.TaskQueue, "temporal", s.cfg.TemporalAddress)
-	if s.cfg.MetricsAddr == "" {
-		<-ctx.Done()
-		return nil
-	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", s.cfg.MetricsAddr, s.metrics.Handler()) })
+	g.Go(func() error { s.keepSchedules(ctx); return nil })
+	if s.cfg.MetricsAddr != "" {
+		g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", s.cfg.MetricsAddr, s.metrics.Handler()) })
+	}
+	g.Go(func() error { <-ctx.Done(); return nil })
 	return g.Wait()
+}
+
+// keepSchedules creates the schedules, retrying while Temporal is not ready.
+func (s *services) keepSchedules(ctx context.Context) {
+	for delay := time.Second; ; delay = min(2*delay, time.Minute) {
+		err := s.ensureSchedules(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("creating schedules failed; retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 }

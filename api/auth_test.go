@@ -1,0 +1,117 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/testenv"
+)
+
+func TestAPIKeyAuth(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	noPerm := env.NewKey(env.A.ID, authn.PermPublishEvents)
+	publishOnly := noPerm
+	revoked := env.NewKey(env.A.ID, authn.PermManageWebhooks)
+	keyID := strings.SplitN(strings.TrimPrefix(revoked, "hk_"), "_", 2)[0]
+	keyUUID := keyID[0:8] + "-" + keyID[8:12] + "-" + keyID[12:16] + "-" + keyID[16:20] + "-" + keyID[20:]
+	if r := env.Do(http.MethodDelete, "/admin/v1/tenants/"+env.A.ID.String()+"/api-keys/"+keyUUID, env.SuperToken, nil); r.Status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+
+	tests := []struct {
+		name   string
+		header string
+		status int
+	}{
+		{"no credentials", "", http.StatusUnauthorized},
+		{"not bearer", "Basic " + env.A.Key, http.StatusUnauthorized},
+		{"unknown key", "Bearer hk_00000000000000000000000000000000_" + strings.Repeat("A", 43), http.StatusUnauthorized},
+		{"truncated key", "Bearer " + env.A.Key[:len(env.A.Key)-2], http.StatusUnauthorized},
+		{"wrong secret", "Bearer " + env.A.Key[:len(env.A.Key)-4] + "AAAA", http.StatusUnauthorized},
+		{"revoked key", "Bearer " + revoked, http.StatusUnauthorized},
+		{"admin jwt on api-key path", "Bearer " + env.SuperToken, http.StatusUnauthorized},
+		{"missing manage_webhooks", "Bearer " + publishOnly, http.StatusForbidden},
+		{"valid", "Bearer " + env.A.Key, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var r testenv.Response
+			if tc.header == "" {
+				r = env.Do(http.MethodGet, "/v1/webhooks", "", nil)
+			} else {
+				r = env.Do(http.MethodGet, "/v1/webhooks", "", nil, "Authorization", tc.header)
+			}
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if r.Status >= 400 && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
+				t.Fatalf("error content type %q", r.Header.Get("Content-Type"))
+			}
+		})
+	}
+}
+
+func TestAdminJWTAuth(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	now := time.Now()
+	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{
+			"sub": "ops", "iss": "hookline", "aud": "hookline-admin", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"permissions": []string{authn.PermManageWebhooks}, "tenants": []string{"*"},
+		}
+		if mut != nil {
+			mut(c)
+		}
+		return c
+	}
+	hs := func(c jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(env.JWT.HMACSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, claims(nil)).SignedString(env.JWT.HMACSecret)
+	path := "/admin/v1/tenants/" + env.A.ID.String() + "/webhooks"
+
+	tests := []struct {
+		name   string
+		token  string
+		path   string
+		status int
+	}{
+		{"valid", hs(claims(nil)), path, http.StatusOK},
+		{"alg none", none, path, http.StatusUnauthorized},
+		{"unpinned HS512", hs512, path, http.StatusUnauthorized},
+		{"expired", hs(claims(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() })), path, http.StatusUnauthorized},
+		{"missing exp", hs(claims(func(c jwt.MapClaims) { delete(c, "exp") })), path, http.StatusUnauthorized},
+		{"not yet valid", hs(claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() })), path, http.StatusUnauthorized},
+		{"wrong audience", hs(claims(func(c jwt.MapClaims) { c["aud"] = "someone-else" })), path, http.StatusUnauthorized},
+		{"wrong issuer", hs(claims(func(c jwt.MapClaims) { c["iss"] = "evil" })), path, http.StatusUnauthorized},
+		{"api key on admin path", env.A.Key, path, http.StatusUnauthorized},
+		{"tenants claim excludes path tenant", hs(claims(func(c jwt.MapClaims) { c["tenants"] = []string{env.B.ID.String()} })), path, http.StatusForbidden},
+		{"no tenants claim", hs(claims(func(c jwt.MapClaims) { delete(c, "tenants") })), path, http.StatusForbidden},
+		{"missing permission", hs(claims(func(c jwt.MapClaims) { c["permissions"] = []string{authn.PermPublishEvents} })), path, http.StatusForbidden},
+		{"unknown tenant", hs(claims(nil)), "/admin/v1/tenants/00000000-0000-0000-0000-000000000001/webhooks", http.StatusNotFound},
+		{"malformed tenant id", hs(claims(nil)), "/admin/v1/tenants/nope/webhooks", http.StatusUnprocessableEntity},
+		{"tenants route needs manage_tenants", hs(claims(nil)), "/admin/v1/tenants", http.StatusForbidden},
+		{"tenants route with manage_tenants", env.SuperToken, "/admin/v1/tenants", http.StatusOK},
+		{"tenants route refuses api keys", env.A.Key, "/admin/v1/tenants", http.StatusUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := env.Do(http.MethodGet, tc.path, tc.token, nil)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+		})
+	}
+}

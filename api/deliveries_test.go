@@ -1,0 +1,328 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/workflows"
+)
+
+type endpointFixture struct {
+	id     string
+	secret string
+	rc     *testenv.Receiver
+}
+
+func newEndpoint(t *testing.T, env *testenv.Env, tenant testenv.Tenant, events []string, active bool) endpointFixture {
+	t.Helper()
+	rc := testenv.NewReceiver(t)
+	ep := createEndpoint(t, env, env.Paths(tenant)[0], map[string]any{"url": rc.URL + "/hook", "events": events, "is_active": active})
+	rc.SetSecrets(ep["secret"].(string))
+	return endpointFixture{id: ep["id"].(string), secret: ep["secret"].(string), rc: rc}
+}
+
+func deliveriesOf(t *testing.T, env *testenv.Env, tenant testenv.Tenant, endpointID, query string) []map[string]any {
+	t.Helper()
+	r := env.Do(http.MethodGet, "/v1/webhooks/"+endpointID+"/deliveries"+query, tenant.Key, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("list deliveries: %d %s", r.Status, r.Body)
+	}
+	var page struct {
+		Data []map[string]any `json:"data"`
+	}
+	r.JSON(t, &page)
+	return page.Data
+}
+
+func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	subscribed := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
+	wildcard := newEndpoint(t, env, env.A, []string{"*"}, true)
+	inactive := newEndpoint(t, env, env.A, []string{"comment.created"}, false)
+	other := newEndpoint(t, env, env.A, []string{"member.joined"}, true)
+	foreign := newEndpoint(t, env, env.B, []string{"*"}, true)
+
+	payload := `{"comment_id":"c_1",  "body":"<b>héllo</b> & bye","n":[1,2.50]}`
+	raw := `{"id":"evt_42","type":"comment.created","payload":` + payload + `}`
+	r := env.Do(http.MethodPost, "/v1/events", env.A.Key, raw)
+	if r.Status != http.StatusAccepted || r.Map(t)["deliveries"] != 2.0 || r.Map(t)["id"] != "evt_42" {
+		t.Fatalf("publish: %d %s", r.Status, r.Body)
+	}
+	for _, f := range []endpointFixture{subscribed, wildcard} {
+		env.Eventually(20*time.Second, "delivery to "+f.id, func() bool { return f.rc.Count() == 1 })
+		req := f.rc.Requests()[0]
+		if !req.Verified[0] {
+			t.Fatalf("official standardwebhooks library rejected the signature: %v", req.Header)
+		}
+		if !strings.Contains(string(req.Body), `"data":`+payload+`}`) {
+			t.Fatalf("payload not delivered byte for byte: %s", req.Body)
+		}
+		var envelope struct {
+			ID, Type string
+		}
+		_ = json.Unmarshal(req.Body, &envelope)
+		if envelope.ID != "evt_42" || envelope.Type != "comment.created" || !strings.HasPrefix(req.Header.Get("User-Agent"), "Hookline/") {
+			t.Fatalf("envelope: %s %v", req.Body, req.Header)
+		}
+	}
+	// Wait for the write-back, then check the log.
+	for _, f := range []endpointFixture{subscribed, wildcard} {
+		var ds []map[string]any
+		env.Eventually(10*time.Second, "succeeded in the log", func() bool {
+			ds = deliveriesOf(t, env, env.A, f.id, "")
+			return len(ds) == 1 && ds[0]["status"] == "succeeded"
+		})
+		if ds[0]["attempt_count"] != 1.0 || ds[0]["last_status_code"] != 204.0 || ds[0]["completed_at"] == nil {
+			t.Fatalf("delivery row: %v", ds[0])
+		}
+		if got := f.rc.Requests()[0].Header.Get("webhook-id"); got != ds[0]["id"] {
+			t.Fatalf("webhook-id %q is not the delivery id %v", got, ds[0]["id"])
+		}
+		det := env.Do(http.MethodGet, "/v1/webhooks/"+f.id+"/deliveries/"+ds[0]["id"].(string), env.A.Key, nil)
+		dm := det.Map(t)
+		atts, _ := dm["attempts"].([]any)
+		if det.Status != http.StatusOK || len(atts) != 1 || atts[0].(map[string]any)["status_code"] != 204.0 || !strings.Contains(string(det.Body), `"payload":{"comment_id":"c_1"`) {
+			t.Fatalf("get delivery: %d %s", det.Status, det.Body)
+		}
+	}
+
+	// Publishing the same id again creates nothing new.
+	again := env.Do(http.MethodPost, "/admin/v1/tenants/"+env.A.ID.String()+"/events", env.A.AdminToken, raw)
+	if again.Status != http.StatusOK || again.Map(t)["deliveries"] != 2.0 {
+		t.Fatalf("re-publish: %d %s", again.Status, again.Body)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	for name, f := range map[string]endpointFixture{"inactive": inactive, "unsubscribed": other, "other tenant": foreign} {
+		if f.rc.Count() != 0 {
+			t.Errorf("%s endpoint received %d requests", name, f.rc.Count())
+		}
+	}
+	if subscribed.rc.Count() != 1 || wildcard.rc.Count() != 1 {
+		t.Fatalf("re-publish delivered again")
+	}
+}
+
+func TestRetryDeadLetterAndReplay(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t) // retry schedule 1s, 2s: three attempts
+	flaky := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
+	flaky.rc.Handler = func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		if n < 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+	down := newEndpoint(t, env, env.A, []string{"comment.deleted"}, true)
+	failing := true
+	down.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		if failing {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+	gone := newEndpoint(t, env, env.A, []string{"member.joined"}, true)
+	gone.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) }
+
+	for _, typ := range []string{"comment.created", "comment.deleted", "member.joined"} {
+		if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": typ, "payload": map[string]any{"t": typ}}); r.Status != http.StatusAccepted {
+			t.Fatalf("publish %s: %d %s", typ, r.Status, r.Body)
+		}
+	}
+	only := func(f endpointFixture) map[string]any {
+		ds := deliveriesOf(t, env, env.A, f.id, "")
+		if len(ds) != 1 {
+			t.Fatalf("endpoint has %d deliveries", len(ds))
+		}
+		return ds[0]
+	}
+	env.WaitDelivery(only(flaky)["id"].(string), "succeeded", 30*time.Second)
+	env.WaitDelivery(only(down)["id"].(string), "dead_letter", 30*time.Second)
+	env.WaitDelivery(only(gone)["id"].(string), "failed", 30*time.Second)
+
+	if d := only(flaky); d["attempt_count"] != 3.0 || flaky.rc.Count() != 3 {
+		t.Fatalf("flaky: %v, %d requests", d, flaky.rc.Count())
+	}
+	ids := map[string]bool{}
+	for _, r := range flaky.rc.Requests() {
+		ids[r.Header.Get("webhook-id")] = true
+	}
+	if len(ids) != 1 {
+		t.Fatalf("webhook-id changed across retries: %v", ids)
+	}
+	if d := only(down); d["attempt_count"] != 3.0 || d["last_status_code"] != 503.0 || d["next_attempt_at"] != nil {
+		t.Fatalf("dead letter row: %v", d)
+	}
+	if d := only(gone); d["attempt_count"] != 1.0 || d["last_status_code"] != 410.0 || gone.rc.Count() != 1 {
+		t.Fatalf("410 row: %v", d)
+	}
+
+	// Replays: succeeded → 422; dead_letter → a new delivery, delivered with a new webhook-id.
+	flakyID := only(flaky)["id"].(string)
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+flaky.id+"/deliveries/"+flakyID+"/replay", env.A.Key, nil); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("replay succeeded: %d %s", r.Status, r.Body)
+	}
+	if _, err := env.Pool.Exec(context.Background(), "UPDATE deliveries SET status = 'in_flight' WHERE id = $1", flakyID); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+flaky.id+"/deliveries/"+flakyID+"/replay", env.A.Key, nil); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("replay in_flight: %d %s", r.Status, r.Body)
+	}
+	failing = false
+	deadID := only(down)["id"].(string)
+	rep := env.Do(http.MethodPost, "/admin/v1/tenants/"+env.A.ID.String()+"/webhooks/"+down.id+"/deliveries/"+deadID+"/replay", env.A.AdminToken, nil)
+	rm := rep.Map(t)
+	if rep.Status != http.StatusAccepted || rm["replay_of"] != deadID || rm["id"] == deadID || rm["status"] != "pending" {
+		t.Fatalf("replay: %d %s", rep.Status, rep.Body)
+	}
+	env.WaitDelivery(rm["id"].(string), "succeeded", 20*time.Second)
+	last := down.rc.Requests()[down.rc.Count()-1]
+	if last.Header.Get("webhook-id") != rm["id"] || !last.Verified[0] {
+		t.Fatalf("replayed request: %v", last.Header)
+	}
+}
+
+func TestBlockedAddressFailsDelivery(t *testing.T) {
+	t.Parallel()
+	// The API accepts the loopback URL (as it would a hostname that resolves
+	// to loopback); the worker's dialer must refuse it.
+	env := testenv.New(t, testenv.Options{DeliveryCIDRs: []netip.Prefix{}})
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
+	var d map[string]any
+	env.Eventually(20*time.Second, "blocked delivery to fail", func() bool {
+		ds := deliveriesOf(t, env, env.A, f.id, "")
+		if len(ds) == 1 {
+			d = ds[0]
+		}
+		return d != nil && d["status"] == "failed"
+	})
+	if f.rc.Count() != 0 || !strings.Contains(d["last_error"].(string), "blocked address") || d["attempt_count"] != 1.0 {
+		t.Fatalf("blocked delivery: %v, %d requests", d, f.rc.Count())
+	}
+}
+
+func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	rot := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 600})
+	newSecret := rot.Map(t)["secret"].(string)
+	f.rc.SetSecrets(newSecret, f.secret)
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 1}})
+	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 1 })
+	req := f.rc.Requests()[0]
+	if !req.Verified[0] || !req.Verified[1] || len(strings.Fields(req.Header.Get("webhook-signature"))) != 2 {
+		t.Fatalf("during grace: verified %v, signature %q", req.Verified, req.Header.Get("webhook-signature"))
+	}
+
+	// Grace 0: the old secret stops signing at once.
+	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 0})
+	newest := rot.Map(t)["secret"].(string)
+	f.rc.SetSecrets(newest, newSecret)
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 2}})
+	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 2 })
+	req = f.rc.Requests()[1]
+	if !req.Verified[0] || req.Verified[1] {
+		t.Fatalf("after grace 0: verified %v", req.Verified)
+	}
+}
+
+func TestTestEventReachesInactiveEndpoint(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"comment.created"}, false)
+	for i, p := range env.Paths(env.A) {
+		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/test", p.Token, nil)
+		m := r.Map(t)
+		if r.Status != http.StatusAccepted || m["event_type"] != "webhook.test" || m["endpoint_id"] != f.id {
+			t.Fatalf("%s: %d %s", p.Name, r.Status, r.Body)
+		}
+		env.WaitDelivery(m["id"].(string), "succeeded", 20*time.Second)
+		if f.rc.Count() != i+1 || !strings.Contains(string(f.rc.Requests()[i].Body), `"type":"webhook.test"`) {
+			t.Fatalf("test event not received")
+		}
+	}
+}
+
+// Purge and delete cancel the workflows of deliveries still waiting.
+func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	for _, action := range []string{"purge", "delete"} {
+		f := newEndpoint(t, env, env.A, []string{"*"}, true)
+		f.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		for i := 0; i < 3; i++ {
+			env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"i": i}})
+		}
+		var ids []string
+		env.Eventually(30*time.Second, "three deliveries waiting for a retry", func() bool {
+			ids = ids[:0]
+			ds := deliveriesOf(t, env, env.A, f.id, "?status=in_flight")
+			for _, d := range ds {
+				ids = append(ids, d["id"].(string))
+			}
+			return len(ds) == 3
+		})
+		if action == "purge" {
+			r := env.Do(http.MethodDelete, "/v1/webhooks/"+f.id+"/deliveries", env.A.Key, nil)
+			if r.Status != http.StatusOK || r.Map(t)["deleted"] != 3.0 {
+				t.Fatalf("purge: %d %s", r.Status, r.Body)
+			}
+		} else if r := env.Do(http.MethodDelete, "/v1/webhooks/"+f.id, env.A.Key, nil); r.Status != http.StatusOK {
+			t.Fatalf("delete: %d %s", r.Status, r.Body)
+		}
+		for _, id := range ids {
+			wfID := workflows.DeliveryWorkflowID(uuid.MustParse(id))
+			env.Eventually(15*time.Second, action+" to end "+wfID, func() bool {
+				desc, err := env.Temporal.DescribeWorkflowExecution(context.Background(), wfID, "")
+				return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+			})
+			var res workflows.DeliveryResult
+			if err := env.Temporal.GetWorkflow(context.Background(), wfID, "").Get(context.Background(), &res); err != nil || res.Status != workflows.StatusCancelled {
+				t.Fatalf("%s: workflow result %+v, %v", action, res, err)
+			}
+		}
+		var n int
+		if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE endpoint_id = $1", f.id).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%s left %d deliveries", action, n)
+		}
+	}
+}
+
+// Deactivating an endpoint wakes its waiting deliveries, which then fail at once.
+func TestDeactivationFailsWaitingDeliveries(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	f.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) }
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
+	var id string
+	env.Eventually(20*time.Second, "delivery waiting", func() bool {
+		ds := deliveriesOf(t, env, env.A, f.id, "?status=in_flight")
+		if len(ds) == 1 {
+			id = ds[0]["id"].(string)
+		}
+		return id != ""
+	})
+	env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"is_active": false})
+	env.WaitDelivery(id, "failed", 15*time.Second)
+	var lastErr string
+	_ = env.Pool.QueryRow(context.Background(), "SELECT last_error FROM deliveries WHERE id = $1", id).Scan(&lastErr)
+	if lastErr != "endpoint disabled" || f.rc.Count() != 1 {
+		t.Fatalf("last_error %q, %d requests", lastErr, f.rc.Count())
+	}
+}

@@ -1,0 +1,125 @@
+package api_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/hookline/hookline/internal/testenv"
+)
+
+func TestVerifyEchoBothPaths(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	f.rc.Handler = testenv.Echo
+	for i, p := range env.Paths(env.A) {
+		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/verify", p.Token, nil)
+		if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":true,"status_code":200}` {
+			t.Fatalf("%s: %d %s", p.Name, r.Status, r.Body)
+		}
+		req := f.rc.Requests()[i]
+		if !req.Verified[0] || !strings.Contains(string(req.Body), `"type":"webhook.verification"`) || !strings.Contains(string(req.Body), `"endpoint_id":"`+f.id+`"`) {
+			t.Fatalf("challenge request: verified %v, body %s", req.Verified, req.Body)
+		}
+	}
+	ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t)
+	if ep["verified_at"] == nil || ep["last_verification_reason"] != nil {
+		t.Fatalf("endpoint after verification: %v", ep)
+	}
+	var audits int
+	_ = env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.verified' AND target_id = $1", f.id).Scan(&audits)
+	if audits != 2 {
+		t.Fatalf("%d verification audit rows, want 2", audits)
+	}
+	// The run is a workflow operators can find by endpoint.
+	env.Eventually(10*time.Second, "verification runs in visibility", func() bool {
+		resp, err := env.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: env.Namespace, Query: `WorkflowType = "VerifyEndpointWorkflow" AND HooklineEndpointId = "` + f.id + `"`,
+		})
+		return err == nil && len(resp.Executions) == 2
+	})
+	// A changed URL clears verified_at.
+	upd := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": f.rc.URL + "/moved"}).Map(t)
+	if upd["verified_at"] != nil {
+		t.Fatalf("verified_at kept after URL change: %v", upd)
+	}
+}
+
+func TestVerifyFailureReasons(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedURL := "http://" + closed.Addr().String() + "/hook"
+	closed.Close()
+	tests := []struct {
+		name    string
+		handler func(int, http.ResponseWriter, *http.Request, []byte)
+		url     string
+		want    string
+	}{
+		{"wrong challenge", func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+			_, _ = w.Write([]byte(`{"challenge":"not-it"}`))
+		}, "", `{"verified":false,"reason":"challenge_mismatch","status_code":200}`},
+		{"not json", func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+			_, _ = w.Write([]byte(`ok!`))
+		}, "", `{"verified":false,"reason":"invalid_json","status_code":200}`},
+		{"500", func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}, "", `{"verified":false,"reason":"http_status","status_code":500}`},
+		{"connection refused", nil, closedURL, `{"verified":false,"reason":"connection_error"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newEndpoint(t, env, env.A, []string{"*"}, true)
+			f.rc.Handler = tc.handler
+			if tc.url != "" {
+				env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": tc.url})
+			}
+			r := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/verify", env.A.Key, nil)
+			if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != tc.want {
+				t.Fatalf("%d %s, want %s", r.Status, r.Body, tc.want)
+			}
+			ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t)
+			if ep["verified_at"] != nil || ep["last_verification_reason"] == nil || ep["last_verification_at"] == nil {
+				t.Fatalf("endpoint after failure: %v", ep)
+			}
+		})
+	}
+}
+
+// A receiver that sleeps past 30 s gets `timeout`, decided by the workflow
+// timer: the API answers after about 30 s, without waiting for the receiver.
+func TestVerifyTimeoutEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 30 s of wall time")
+	}
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	f.rc.Handler = func(_ int, w http.ResponseWriter, r *http.Request, _ []byte) {
+		select {
+		case <-time.After(35 * time.Second):
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}
+	p := env.Paths(env.A)[1]
+	start := time.Now()
+	r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/verify", p.Token, nil)
+	took := time.Since(start)
+	if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":false,"reason":"timeout"}` {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if took > 33*time.Second {
+		t.Fatalf("verify answered after %s; the 30 s workflow timer should have decided", took)
+	}
+	t.Logf("timeout answered after %s", took.Round(100*time.Millisecond))
+}
