@@ -10,7 +10,9 @@ SQLC  := $(BIN)/sqlc
 SERVER_PKGS := ./api/... ./cmd/...
 RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/internal/testenv$$')
 
-.PHONY: run build test vet check-generated generate lint bench fuzz clean
+REDOCLY := npx --yes @redocly/cli@2.77.0
+
+.PHONY: run build test vet check-generated generate lint lint-openapi bench fuzz clean
 
 run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 	$(BIN)/hookline dev
@@ -18,7 +20,7 @@ run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 build:
 	$(GO) build -o $(BIN)/hookline ./cmd/hookline
 
-test: vet check-generated ## what CI runs
+test: lint ## what CI runs
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 15m $(SERVER_PKGS)
 
@@ -35,10 +37,16 @@ $(SQLC):
 check-generated: $(SQLC) ## fails when db/dbq is stale
 	@$(SQLC) diff || (echo "db/dbq is stale: run 'make generate'"; exit 1)
 
-generate: $(SQLC)
+generate: $(SQLC) ## db/dbq from db/queries, api/testdata/openapi.json from the code
 	$(SQLC) generate
+	$(GO) test ./api -run TestOpenAPIGolden -count=1 -update
 
-lint: vet check-generated
+lint: vet check-generated lint-openapi
+
+# An independent OpenAPI linter (Redocly, pinned) over the committed document;
+# TestOpenAPIGolden keeps that document equal to what the code serves.
+lint-openapi:
+	$(REDOCLY) lint --format=stylish api/testdata/openapi.json
 
 clean:
 	rm -rf $(BIN)

@@ -89,7 +89,7 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 		adm.Path = adminTenantPrefix + op.Path
 		adm.Parameters = append([]*huma.Param{tenantParam}, op.Parameters...)
 		adm.Middlewares = huma.Middlewares{s.adminAuth(perm, true)}
-		withErrors(&adm, http.StatusNotFound)
+		withErrors(&adm, http.StatusNotFound, http.StatusUnprocessableEntity)
 	}
 	huma.Register(s.api, adm, handler)
 }

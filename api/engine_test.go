@@ -25,7 +25,7 @@ func TestIngestViaSignalWithStart(t *testing.T) {
 	ctx := context.Background()
 	for _, id := range []string{"sig-1", "sig-2", "sig-1"} {
 		_, err := env.Temporal.SignalWithStartWorkflow(ctx, workflows.IngestWorkflowID(env.A.ID), workflows.SignalIngest,
-			publish.Event{ID: id, Type: "comment.created", Payload: json.RawMessage(`{"via":"temporal"}`)},
+			workflows.IngestEvent{ID: id, Type: "comment.created", Payload: json.RawMessage(`{"via":"temporal"}`)},
 			client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.IngestWorkflow, workflows.IngestInput{TenantID: env.A.ID})
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,10 @@ import (
 	"github.com/hookline/hookline/internal/publish"
 )
 
+// IngestEvent is the payload of SignalIngest: an event as POST /v1/events
+// takes it (JSON: id, type, payload, occurred_at).
+type IngestEvent = publish.Event
+
 // IngestInput is the input of a tenant's ingest workflow.
 type IngestInput struct {
 	TenantID uuid.UUID `json:"tenant_id"`

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// The README's configuration table must list every setting.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range Options(&Config{}) {
+		if !strings.Contains(string(readme), "`"+o.Env+"`") || !strings.Contains(string(readme), "`--"+o.Flag+"`") {
+			t.Errorf("README does not document %s / --%s", o.Env, o.Flag)
+		}
+	}
+}
+
+func TestResolvePrecedence(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/"+SecretsEnvFile, []byte("HOOKLINE_ENCRYPTION_KEY=from-file\nHOOKLINE_TASK_QUEUE=file-queue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOOKLINE_DATA_DIR", dir)
+	t.Setenv("HOOKLINE_TASK_QUEUE", "env-queue")
+	t.Setenv("HOOKLINE_DELIVERY_TIMEOUT", "20s")
+	var c Config
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	Bind(fs, &c)
+	if err := fs.Parse([]string{"--retention-days", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Resolve(fs, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.EncryptionKey != "from-file" || c.TaskQueue != "env-queue" || c.DeliveryTimeout != 20*time.Second || c.RetentionDays != 7 {
+		t.Fatalf("resolved %+v", c)
+	}
+}
+
+func TestResolveRejectsBadValues(t *testing.T) {
+	for env, val := range map[string]string{
+		"HOOKLINE_DELIVERY_TIMEOUT": "45s",
+		"HOOKLINE_RETRY_SCHEDULE":   "5s,soon",
+		"HOOKLINE_ALLOWED_CIDRS":    "10.0.0.0/33",
+		"HOOKLINE_RETENTION_DAYS":   "many",
+		"HOOKLINE_ALLOW_HTTP":       "perhaps",
+	} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv("HOOKLINE_DATA_DIR", t.TempDir())
+			t.Setenv(env, val)
+			var c Config
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			Bind(fs, &c)
+			if err := Resolve(fs, &c); err == nil {
+				t.Fatalf("%s=%s accepted", env, val)
+			}
+		})
+	}
+}
