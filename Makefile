@@ -42,6 +42,7 @@ generate: $(SQLC) ## db/dbq from db/queries, api/testdata/openapi.json from the 
 	$(GO) test ./api -run TestOpenAPIGolden -count=1 -update
 
 lint: vet check-generated lint-openapi
+	$(GO) build -tags nodev -o /dev/null ./cmd/hookline  # the production image's build
 
 # An independent OpenAPI linter (Redocly, pinned) over the committed document;
 # TestOpenAPIGolden keeps that document equal to what the code serves.

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
@@ -100,6 +101,9 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	if err := a.record(ctx, d, in.Attempt, started, dur, out, res); err != nil {
 		return AttemptResult{}, err
 	}
+	// The SDK logger adds the workflow and activity ids.
+	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "tenant_id", d.TenantID,
+		"attempt", in.Attempt, "status", res.Status, "status_code", out.code, "error", out.reason, "duration", dur)
 	if a.Metrics != nil {
 		a.Metrics.ObserveAttempt(outcomeClass(out), dur)
 		if Terminal(res.Status) {

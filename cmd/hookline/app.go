@@ -110,10 +110,11 @@ func newGuard(cfg *config.Config) (*netguard.Guard, error) {
 
 // dialTemporal connects to the frontend; lazy clients connect on first use,
 // so `serve` starts (and reports not-ready) while Temporal is down.
-func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, lazy bool) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, lazy bool, mh client.MetricsHandler) (client.Client, error) {
 	opts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		MetricsHandler: mh,
 	}
 	if lazy {
 		return client.NewLazyClient(opts)
@@ -206,7 +207,8 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	if err != nil {
 		return nil, err
 	}
-	tc, err := dialTemporal(ctx, cfg, log, lazyTemporal)
+	m := metrics.New()
+	tc, err := dialTemporal(ctx, cfg, log, lazyTemporal, m.TemporalHandler())
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
@@ -214,7 +216,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	return &services{
 		cfg: cfg, log: log, pool: pool, box: box, guard: guard, temporal: tc,
 		dispatcher: &workflows.Dispatcher{Client: tc, TaskQueue: cfg.TaskQueue, Logger: log},
-		metrics:    metrics.New(),
+		metrics:    m,
 	}, nil
 }
 

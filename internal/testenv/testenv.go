@@ -32,6 +32,7 @@ import (
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -57,6 +58,7 @@ type Env struct {
 	TaskQueue  string
 	Dispatcher *workflows.Dispatcher
 	Activities *activities.Activities
+	Metrics    *metrics.Metrics
 	Server     *api.Server
 	URL        string
 	logs       *syncWriter // everything the API and worker logged
@@ -131,6 +133,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	if o.DeliveryCIDRs != nil {
 		dialGuard = netguard.New(o.DeliveryCIDRs)
 	}
+	e.Metrics = metrics.New()
 	e.Dispatcher = &workflows.Dispatcher{Client: e.Temporal, TaskQueue: e.TaskQueue, Logger: log}
 	e.Activities = &activities.Activities{
 		Pool: e.Pool, Box: box,
@@ -138,7 +141,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		ChallengeHTTP: dialGuard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
 		Policy:        activities.RetryPolicy{Schedule: o.Schedule},
 		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: e.Dispatcher, Logger: log},
-		UserAgent:     "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log,
+		UserAgent:     "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
 	}
 	w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
 	workflows.Register(w, e.Activities)
@@ -153,7 +156,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	e.Server = api.New(api.Deps{
 		Pool: e.Pool, Box: box, JWT: verifier, Temporal: e.Temporal, Dispatcher: e.Dispatcher,
-		Guard: guard, AllowHTTP: true, Logger: log, Version: "test",
+		Guard: guard, AllowHTTP: true, Logger: log, Version: "test", Metrics: e.Metrics,
 	})
 	srv := httptest.NewServer(e.Server.Handler())
 	t.Cleanup(srv.Close)
