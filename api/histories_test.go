@@ -83,7 +83,9 @@ func TestRecordHistories(t *testing.T) {
 
 	slow := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
 	cancelled := newEndpoint(t, slow, slow.A, []string{"*"}, true)
-	cancelled.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusInternalServerError) }
+	cancelled.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}
 	slow.Do(http.MethodPost, "/v1/events", slow.A.Key, map[string]any{"type": "member.joined", "payload": map[string]any{}})
 	var cid string
 	slow.Eventually(10*time.Second, "waiting delivery", func() bool {
