@@ -41,6 +41,9 @@ generate: $(SQLC) ## db/dbq from db/queries, api/testdata/openapi.json from the 
 	$(SQLC) generate
 	$(GO) test ./api -run TestOpenAPIGolden -count=1 -update
 
+bench: build ## hookline bench: throughput, latency, baselines, paging, parked retries
+	$(BIN)/hookline bench --out bench-results.json $(BENCH_FLAGS)
+
 lint: vet check-generated lint-openapi
 	$(GO) build -tags nodev -o /dev/null ./cmd/hookline  # the production image's build
 

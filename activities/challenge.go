@@ -56,7 +56,7 @@ func (a *Activities) SendChallenge(ctx context.Context, in VerifyInput) (VerifyR
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("load endpoint: %w", err)
 	}
-	secrets, err := a.signingSecrets(ep)
+	secrets, err := a.signingSecrets(ep.TenantID, ep.ID, ep.SecretCiphertext, ep.PreviousSecretCiphertext, ep.PreviousSecretExpiresAt)
 	if err != nil {
 		return VerifyResult{}, err
 	}

@@ -50,12 +50,12 @@ type AttemptResult struct {
 
 // AttemptDelivery makes attempt n of a delivery: it loads the event, endpoint
 // and secrets, signs, POSTs, and records the attempt with the delivery's new
-// state in one transaction. HTTP outcomes are results; an error means an
+// state in one statement. HTTP outcomes are results; an error means an
 // infrastructure fault and Temporal retries the activity. A retry after the
 // write committed returns the recorded state without posting again.
 func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	q := dbq.New(a.Pool)
-	d, err := q.GetDeliveryByID(ctx, in.DeliveryID)
+	d, err := q.GetAttemptContext(ctx, in.DeliveryID)
 	if db.IsNoRows(err) {
 		return AttemptResult{Status: StatusGone}, nil
 	}
@@ -65,30 +65,25 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	if Terminal(d.Status) || int(d.AttemptCount) >= in.Attempt {
 		return a.recorded(d), nil
 	}
-	ep, err := q.GetEndpoint(ctx, dbq.GetEndpointParams{TenantID: d.TenantID, ID: d.EndpointID})
-	if db.IsNoRows(err) {
+	if d.EndpointUrl == nil {
 		return a.finishWithoutAttempt(ctx, q, d, "endpoint deleted")
-	}
-	if err != nil {
-		return AttemptResult{}, fmt.Errorf("load endpoint: %w", err)
 	}
 	// Test deliveries go out even to inactive endpoints: that is how a
 	// tenant checks an endpoint before switching it on.
-	if !ep.IsActive && d.EventType != publish.TestEventType {
+	if !*d.EndpointActive && d.EventType != publish.TestEventType {
 		return a.finishWithoutAttempt(ctx, q, d, "endpoint disabled")
 	}
-	ev, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: d.TenantID, ID: d.EventID})
-	if err != nil {
-		return AttemptResult{}, fmt.Errorf("load event: %w", err)
+	if d.EventOccurredAt == nil {
+		return AttemptResult{}, fmt.Errorf("delivery %s: event %s missing", d.ID, d.EventID)
 	}
-	secrets, err := a.signingSecrets(ep)
+	secrets, err := a.signingSecrets(d.TenantID, d.EndpointID, d.SecretCiphertext, d.PreviousSecretCiphertext, d.PreviousSecretExpiresAt)
 	if err != nil {
 		return AttemptResult{}, err
 	}
 
-	body := Envelope(ev)
+	body := Envelope(dbq.Event{ID: d.EventID, Type: d.EventType, Payload: d.EventPayload, OccurredAt: *d.EventOccurredAt})
 	started := a.now()
-	out := a.post(ctx, ep.Url, d.ID.String(), body, secrets)
+	out := a.post(ctx, *d.EndpointUrl, d.ID.String(), body, secrets)
 	dur := a.now().Sub(started)
 
 	res := AttemptResult{StatusCode: out.code, Error: out.reason}
@@ -98,8 +93,17 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	default:
 		res.Status, res.NextDelay = a.Policy.Next(in.Attempt, out.retryable, out.retryAfter, nil)
 	}
-	if err := a.record(ctx, d, in.Attempt, started, dur, out, res); err != nil {
-		return AttemptResult{}, err
+	var next *time.Time
+	if res.Status == StatusInFlight {
+		t := a.now().Add(res.NextDelay)
+		next = &t
+	}
+	if _, err := q.RecordAttempt(ctx, dbq.RecordAttemptParams{
+		Status: res.Status, AttemptCount: int32(in.Attempt), LastStatusCode: nonZero(int32(out.code)),
+		LastError: nonEmpty(out.reason), NextAttemptAt: next, ID: d.ID, StartedAt: started,
+		DurationMs: int32(dur.Milliseconds()), ResponseBody: nonEmpty(out.body),
+	}); err != nil {
+		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
 	}
 	// The SDK logger adds the workflow and activity ids.
 	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "tenant_id", d.TenantID,
@@ -114,7 +118,7 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 }
 
 // recorded answers from the stored state (the attempt was already written).
-func (a *Activities) recorded(d dbq.Delivery) AttemptResult {
+func (a *Activities) recorded(d dbq.GetAttemptContextRow) AttemptResult {
 	res := AttemptResult{Status: d.Status}
 	if d.LastStatusCode != nil {
 		res.StatusCode = int(*d.LastStatusCode)
@@ -128,7 +132,7 @@ func (a *Activities) recorded(d dbq.Delivery) AttemptResult {
 	return res
 }
 
-func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d dbq.Delivery, reason string) (AttemptResult, error) {
+func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d dbq.GetAttemptContextRow, reason string) (AttemptResult, error) {
 	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: StatusFailed, LastError: &reason, ID: d.ID}); err != nil {
 		return AttemptResult{}, fmt.Errorf("record %s: %w", reason, err)
 	}
@@ -138,41 +142,16 @@ func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d
 	return AttemptResult{Status: StatusFailed, Error: reason}, nil
 }
 
-func (a *Activities) record(ctx context.Context, d dbq.Delivery, n int, started time.Time, dur time.Duration, out postOutcome, res AttemptResult) error {
-	var next *time.Time
-	if res.Status == StatusInFlight {
-		t := a.now().Add(res.NextDelay)
-		next = &t
-	}
-	return db.Tx(ctx, a.Pool, func(q *dbq.Queries) error {
-		if _, err := q.InsertAttempt(ctx, dbq.InsertAttemptParams{
-			DeliveryID: d.ID, Number: int32(n), TenantID: d.TenantID, StartedAt: started,
-			DurationMs: int32(dur.Milliseconds()), StatusCode: nonZero(int32(out.code)),
-			Error: nonEmpty(out.reason), ResponseBody: nonEmpty(out.body),
-		}); err != nil {
-			return fmt.Errorf("record attempt: %w", err)
-		}
-		_, err := q.RecordAttemptOutcome(ctx, dbq.RecordAttemptOutcomeParams{
-			Status: res.Status, AttemptCount: int32(n), LastStatusCode: nonZero(int32(out.code)),
-			LastError: nonEmpty(out.reason), NextAttemptAt: next, ID: d.ID,
-		})
-		if err != nil {
-			return fmt.Errorf("record outcome: %w", err)
-		}
-		return nil
-	})
-}
-
 // signingSecrets decrypts the current secret and, within its grace period,
 // the previous one.
-func (a *Activities) signingSecrets(ep dbq.WebhookEndpoint) ([]string, error) {
-	cur, err := a.Box.OpenEndpointSecret(ep.TenantID, ep.ID, ep.SecretCiphertext)
+func (a *Activities) signingSecrets(tenantID, endpointID uuid.UUID, current, previous []byte, previousUntil *time.Time) ([]string, error) {
+	cur, err := a.Box.OpenEndpointSecret(tenantID, endpointID, current)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt endpoint secret: %w", err)
 	}
 	secrets := []string{cur}
-	if ep.PreviousSecretCiphertext != nil && ep.PreviousSecretExpiresAt != nil && a.now().Before(*ep.PreviousSecretExpiresAt) {
-		prev, err := a.Box.OpenEndpointSecret(ep.TenantID, ep.ID, ep.PreviousSecretCiphertext)
+	if previous != nil && previousUntil != nil && a.now().Before(*previousUntil) {
+		prev, err := a.Box.OpenEndpointSecret(tenantID, endpointID, previous)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt previous endpoint secret: %w", err)
 		}

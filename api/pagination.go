@@ -19,6 +19,12 @@ type cursor struct {
 	ID        uuid.UUID
 }
 
+// EncodeCursor makes the cursor of a page that ends at (createdAt, id). The
+// API hands these out as next_cursor; the bench builds deep-page cursors.
+func EncodeCursor(createdAt time.Time, id uuid.UUID) string {
+	return encodeCursor(cursor{CreatedAt: createdAt, ID: id})
+}
+
 func encodeCursor(c cursor) string {
 	b := make([]byte, 1+8+16)
 	b[0] = cursorVersion

@@ -10,9 +10,15 @@ import (
 	"github.com/hookline/hookline/activities"
 )
 
-// DeliveryInput is the whole input of a delivery workflow: an id.
+// DeliveryInput is the whole input of a delivery workflow: an id, and how
+// attempts run.
 type DeliveryInput struct {
 	DeliveryID uuid.UUID `json:"delivery_id"`
+	// RemoteAttempts runs each attempt as a regular activity (any worker
+	// may pick it up, it shows as an activity in the UI) instead of a local
+	// activity executed by the worker running the workflow task, which
+	// needs a fraction of the history events and task round trips.
+	RemoteAttempts bool `json:"remote_attempts,omitempty"`
 }
 
 // DeliveryResult is the final state, for the Temporal UI.
@@ -30,13 +36,24 @@ const StatusCancelled = "cancelled"
 // extra margin covers loading and recording. Retries here are for
 // infrastructure faults only (database down, worker lost) and go on until
 // the fault clears — HTTP outcomes are results and never retried by Temporal.
-var attemptOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 50 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
+var (
+	attemptRetry = &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,
 		MaximumInterval:    time.Minute,
-	},
+	}
+	attemptOptions      = workflow.ActivityOptions{StartToCloseTimeout: 50 * time.Second, RetryPolicy: attemptRetry}
+	localAttemptOptions = workflow.LocalActivityOptions{StartToCloseTimeout: 50 * time.Second, RetryPolicy: attemptRetry}
+)
+
+// attempt schedules attempt n as a local or a regular activity.
+func attempt(ctx workflow.Context, in DeliveryInput, n int) workflow.Future {
+	var a *activities.Activities
+	ai := activities.AttemptInput{DeliveryID: in.DeliveryID, Attempt: n}
+	if in.RemoteAttempts {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, attemptOptions), a.AttemptDelivery, ai)
+	}
+	return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localAttemptOptions), a.AttemptDelivery, ai)
 }
 
 // DeliveryWorkflow delivers one event to one endpoint: attempt, sleep on a
@@ -45,20 +62,17 @@ var attemptOptions = workflow.ActivityOptions{
 // Retry-After) and records it with the attempt, so the log's next_attempt_at
 // is exactly the timer the workflow sets.
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
-	var a *activities.Activities
 	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
 	wakeCh := workflow.GetSignalChannel(ctx, SignalWake)
-	ctx = workflow.WithActivityOptions(ctx, attemptOptions)
 
 	status := activities.StatusPending
-	for attempt := 1; ; attempt++ {
+	for n := 1; ; n++ {
 		var res activities.AttemptResult
 		var actErr error
 		cancelled := false
 		actCtx, cancelAttempt := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.ExecuteActivity(actCtx, a.AttemptDelivery, activities.AttemptInput{DeliveryID: in.DeliveryID, Attempt: attempt}),
-			func(f workflow.Future) { actErr = f.Get(ctx, &res) })
+		sel.AddFuture(attempt(actCtx, in, n), func(f workflow.Future) { actErr = f.Get(ctx, &res) })
 		sel.AddReceive(cancelCh, func(c workflow.ReceiveChannel, _ bool) {
 			c.Receive(ctx, nil)
 			cancelled = true
@@ -66,7 +80,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 		})
 		sel.Select(ctx)
 		if cancelled {
-			return cancelledResult(ctx, attempt-1)
+			return cancelledResult(ctx, n-1)
 		}
 		if actErr != nil {
 			return DeliveryResult{}, actErr
@@ -79,11 +93,11 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			}
 		}
 		if activities.Terminal(res.Status) {
-			return DeliveryResult{Status: res.Status, Attempts: attempt, StatusCode: res.StatusCode, Error: res.Error}, nil
+			return DeliveryResult{Status: res.Status, Attempts: n, StatusCode: res.StatusCode, Error: res.Error}, nil
 		}
 
 		if cancelled = waitForRetry(ctx, res.NextDelay, cancelCh, wakeCh); cancelled {
-			return cancelledResult(ctx, attempt)
+			return cancelledResult(ctx, n)
 		}
 	}
 }

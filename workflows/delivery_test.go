@@ -17,6 +17,10 @@ import (
 // runDelivery runs DeliveryWorkflow with time skipping and returns its
 // result and the retry timers it set, in order.
 func runDelivery(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflowEnvironment)) (workflows.DeliveryResult, []time.Duration) {
+	return runDeliveryWith(t, f, workflows.DeliveryInput{DeliveryID: f.deliveryID}, setup)
+}
+
+func runDeliveryWith(t *testing.T, f *fixture, in workflows.DeliveryInput, setup func(env *testsuite.TestWorkflowEnvironment)) (workflows.DeliveryResult, []time.Duration) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -26,7 +30,7 @@ func runDelivery(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflo
 	if setup != nil {
 		setup(env)
 	}
-	env.ExecuteWorkflow(workflows.DeliveryWorkflow, workflows.DeliveryInput{DeliveryID: f.deliveryID})
+	env.ExecuteWorkflow(workflows.DeliveryWorkflow, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
@@ -143,5 +147,19 @@ func TestDeliveryWorkflowEndsWhenRowIsGone(t *testing.T) {
 	})
 	if res.Status != activities.StatusGone || f.rc.count() != 1 {
 		t.Fatalf("result %+v after %d requests", res, f.rc.count())
+	}
+}
+
+// Attempts as regular activities (RemoteAttempts) follow the same schedule.
+func TestDeliveryWorkflowRemoteAttempts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(n int, w http.ResponseWriter, _ []byte) {
+		if n < 2 {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	res, timers := runDeliveryWith(t, f, workflows.DeliveryInput{DeliveryID: f.deliveryID, RemoteAttempts: true}, nil)
+	if res.Status != activities.StatusSucceeded || res.Attempts != 3 || !slices.Equal(timers, activities.DefaultSchedule[:2]) {
+		t.Fatalf("result %+v, timers %v", res, timers)
 	}
 }

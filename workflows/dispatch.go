@@ -25,6 +25,8 @@ type Dispatcher struct {
 	Client    client.Client
 	TaskQueue string
 	Logger    *slog.Logger
+	// RemoteAttempts starts deliveries with DeliveryInput.RemoteAttempts.
+	RemoteAttempts bool
 }
 
 var _ publish.Starter = (*Dispatcher)(nil)
@@ -37,6 +39,10 @@ func (d *Dispatcher) StartOptions(ref publish.Delivery) client.StartWorkflowOpti
 		ID:                    DeliveryWorkflowID(ref.ID),
 		TaskQueue:             d.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		// When a worker runs in this process (hookline dev), its first
+		// workflow task comes back with the start response: no matching
+		// round trip. Elsewhere the server ignores it.
+		EnableEagerStart: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			SATenantID.ValueSet(ref.TenantID.String()),
 			SAEndpointID.ValueSet(ref.EndpointID.String()),
@@ -50,7 +56,7 @@ func (d *Dispatcher) StartOptions(ref publish.Delivery) client.StartWorkflowOpti
 // delivery whose workflow runs or completed is not an error.
 func (d *Dispatcher) Start(ctx context.Context, ds []publish.Delivery) error {
 	return d.each(len(ds), func(i int) error {
-		_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(ds[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: ds[i].ID})
+		_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(ds[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: ds[i].ID, RemoteAttempts: d.RemoteAttempts})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return nil

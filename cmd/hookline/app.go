@@ -49,7 +49,7 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate b
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is not set (run `hookline dev`, or export it)")
 	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL, 0)
+	pool, err := db.Open(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (s *services) newWorker() (worker.Worker, error) {
 	}
 	w := worker.New(s.temporal, s.cfg.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize:     s.cfg.WorkerActivities,
-		MaxConcurrentWorkflowTaskExecutionSize: 200,
+		MaxConcurrentWorkflowTaskExecutionSize: s.cfg.WorkerWorkflowTasks,
 		MaxConcurrentActivityTaskPollers:       8,
 		MaxConcurrentWorkflowTaskPollers:       8,
 		WorkerStopTimeout:                      20 * time.Second,
@@ -215,7 +215,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	}
 	return &services{
 		cfg: cfg, log: log, pool: pool, box: box, guard: guard, temporal: tc,
-		dispatcher: &workflows.Dispatcher{Client: tc, TaskQueue: cfg.TaskQueue, Logger: log},
+		dispatcher: &workflows.Dispatcher{Client: tc, TaskQueue: cfg.TaskQueue, Logger: log, RemoteAttempts: cfg.RemoteAttempts},
 		metrics:    m,
 	}, nil
 }

@@ -22,3 +22,15 @@ func devCmd(*config.Config) *cobra.Command {
 		},
 	}
 }
+
+func benchCmd(cfg *config.Config) *cobra.Command {
+	cmd := devCmd(cfg)
+	cmd.Use = "bench"
+	return cmd
+}
+
+func benchReceiverCmd() *cobra.Command {
+	cmd := devCmd(nil)
+	cmd.Use = "bench-receiver"
+	return cmd
+}

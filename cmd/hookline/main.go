@@ -35,13 +35,17 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return config.Resolve(cmd.Flags(), cfg)
+			if err := config.Resolve(cmd.Flags(), cfg); err != nil {
+				return err
+			}
+			servePprof(cmd.Context(), cfg.PprofAddr)
+			return nil
 		},
 	}
 	config.Bind(root.PersistentFlags(), cfg)
 	root.AddCommand(
 		serveCmd(cfg), workerCmd(cfg), devCmd(cfg), migrateCmd(cfg),
-		tenantCmd(cfg), apikeyCmd(cfg), tokenCmd(cfg),
+		tenantCmd(cfg), apikeyCmd(cfg), tokenCmd(cfg), benchCmd(cfg), benchReceiverCmd(),
 	)
 	return root
 }

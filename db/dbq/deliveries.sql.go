@@ -130,6 +130,67 @@ func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesPara
 	return items, nil
 }
 
+const getAttemptContext = `-- name: GetAttemptContext :one
+SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
+       d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
+       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
+       e.previous_secret_ciphertext, e.previous_secret_expires_at,
+       ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
+FROM deliveries d
+LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
+LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+WHERE d.id = $1
+`
+
+type GetAttemptContextRow struct {
+	ID                       uuid.UUID
+	TenantID                 uuid.UUID
+	EndpointID               uuid.UUID
+	EventID                  string
+	EventType                string
+	Status                   string
+	AttemptCount             int32
+	LastStatusCode           *int32
+	LastError                *string
+	NextAttemptAt            *time.Time
+	CreatedAt                time.Time
+	EndpointUrl              *string
+	EndpointActive           *bool
+	SecretCiphertext         []byte
+	PreviousSecretCiphertext []byte
+	PreviousSecretExpiresAt  *time.Time
+	EventPayload             []byte
+	EventOccurredAt          *time.Time
+}
+
+// Everything one attempt needs, in one round trip. The endpoint and event
+// columns are NULL when the endpoint was deleted meanwhile.
+func (q *Queries) GetAttemptContext(ctx context.Context, id uuid.UUID) (GetAttemptContextRow, error) {
+	row := q.db.QueryRow(ctx, getAttemptContext, id)
+	var i GetAttemptContextRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.EndpointID,
+		&i.EventID,
+		&i.EventType,
+		&i.Status,
+		&i.AttemptCount,
+		&i.LastStatusCode,
+		&i.LastError,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.EndpointUrl,
+		&i.EndpointActive,
+		&i.SecretCiphertext,
+		&i.PreviousSecretCiphertext,
+		&i.PreviousSecretExpiresAt,
+		&i.EventPayload,
+		&i.EventOccurredAt,
+	)
+	return i, err
+}
+
 const getDelivery = `-- name: GetDelivery :one
 SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3
@@ -379,7 +440,14 @@ func (q *Queries) ListStalePendingDeliveries(ctx context.Context, arg ListStaleP
 	return items, nil
 }
 
-const recordAttemptOutcome = `-- name: RecordAttemptOutcome :execrows
+const recordAttempt = `-- name: RecordAttempt :execrows
+WITH attempt AS (
+    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
+    SELECT d.id, $2, d.tenant_id, $7, $8,
+           $3, $4, $9
+    FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
+    ON CONFLICT (delivery_id, number) DO NOTHING
+)
 UPDATE deliveries SET
     status = $1,
     attempt_count = $2,
@@ -388,27 +456,35 @@ UPDATE deliveries SET
     next_attempt_at = $5,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now()
-WHERE id = $6 AND attempt_count < $2
+WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
 `
 
-type RecordAttemptOutcomeParams struct {
+type RecordAttemptParams struct {
 	Status         string
 	AttemptCount   int32
 	LastStatusCode *int32
 	LastError      *string
 	NextAttemptAt  *time.Time
 	ID             uuid.UUID
+	StartedAt      time.Time
+	DurationMs     int32
+	ResponseBody   *string
 }
 
-// Idempotent on the attempt number: a retried activity cannot apply it twice.
-func (q *Queries) RecordAttemptOutcome(ctx context.Context, arg RecordAttemptOutcomeParams) (int64, error) {
-	result, err := q.db.Exec(ctx, recordAttemptOutcome,
+// The attempt row and the delivery's new state in one statement (one
+// implicit transaction). Idempotent on the attempt number: a retried
+// activity can neither add a second row nor apply the outcome twice.
+func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (int64, error) {
+	result, err := q.db.Exec(ctx, recordAttempt,
 		arg.Status,
 		arg.AttemptCount,
 		arg.LastStatusCode,
 		arg.LastError,
 		arg.NextAttemptAt,
 		arg.ID,
+		arg.StartedAt,
+		arg.DurationMs,
+		arg.ResponseBody,
 	)
 	if err != nil {
 		return 0, err

@@ -7,44 +7,9 @@ package dbq
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-const insertAttempt = `-- name: InsertAttempt :execrows
-INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (delivery_id, number) DO NOTHING
-`
-
-type InsertAttemptParams struct {
-	DeliveryID   uuid.UUID
-	Number       int32
-	TenantID     uuid.UUID
-	StartedAt    time.Time
-	DurationMs   int32
-	StatusCode   *int32
-	Error        *string
-	ResponseBody *string
-}
-
-func (q *Queries) InsertAttempt(ctx context.Context, arg InsertAttemptParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertAttempt,
-		arg.DeliveryID,
-		arg.Number,
-		arg.TenantID,
-		arg.StartedAt,
-		arg.DurationMs,
-		arg.StatusCode,
-		arg.Error,
-		arg.ResponseBody,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
 
 const listAttempts = `-- name: ListAttempts :many
 SELECT delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number

@@ -39,18 +39,6 @@ WHERE tenant_id = @tenant_id
 ORDER BY created_at DESC, id DESC
 LIMIT @row_limit;
 
--- name: RecordAttemptOutcome :execrows
--- Idempotent on the attempt number: a retried activity cannot apply it twice.
-UPDATE deliveries SET
-    status = @status,
-    attempt_count = @attempt_count,
-    last_status_code = sqlc.narg('last_status_code'),
-    last_error = sqlc.narg('last_error'),
-    next_attempt_at = sqlc.narg('next_attempt_at'),
-    completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
-    updated_at = now()
-WHERE id = @id AND attempt_count < @attempt_count;
-
 -- name: SetDeliveryStatus :execrows
 -- Terminal transitions that involve no HTTP attempt (endpoint gone, disabled).
 UPDATE deliveries SET
@@ -83,3 +71,37 @@ DELETE FROM deliveries WHERE id IN (
     WHERE d.created_at < @cutoff AND d.status IN ('succeeded', 'failed', 'dead_letter')
     LIMIT @batch_size
 );
+
+-- name: GetAttemptContext :one
+-- Everything one attempt needs, in one round trip. The endpoint and event
+-- columns are NULL when the endpoint was deleted meanwhile.
+SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
+       d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
+       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
+       e.previous_secret_ciphertext, e.previous_secret_expires_at,
+       ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
+FROM deliveries d
+LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
+LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+WHERE d.id = @id;
+
+-- name: RecordAttempt :execrows
+-- The attempt row and the delivery's new state in one statement (one
+-- implicit transaction). Idempotent on the attempt number: a retried
+-- activity can neither add a second row nor apply the outcome twice.
+WITH attempt AS (
+    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
+    SELECT d.id, @attempt_count, d.tenant_id, @started_at, @duration_ms,
+           sqlc.narg('last_status_code'), sqlc.narg('last_error'), sqlc.narg('response_body')
+    FROM deliveries d WHERE d.id = @id AND d.attempt_count < @attempt_count
+    ON CONFLICT (delivery_id, number) DO NOTHING
+)
+UPDATE deliveries SET
+    status = @status,
+    attempt_count = @attempt_count,
+    last_status_code = sqlc.narg('last_status_code'),
+    last_error = sqlc.narg('last_error'),
+    next_attempt_at = sqlc.narg('next_attempt_at'),
+    completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
+    updated_at = now()
+WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count;

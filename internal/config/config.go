@@ -19,12 +19,14 @@ import (
 // Config is every setting of every subcommand; each documents its variable.
 type Config struct {
 	DatabaseURL string
+	DBMaxConns  int
 	DataDir     string
 	LogFormat   string
 	LogLevel    string
 
 	HTTPAddr    string
 	MetricsAddr string
+	PprofAddr   string
 
 	TemporalAddress   string
 	TemporalNamespace string
@@ -45,11 +47,14 @@ type Config struct {
 	ReconcileAfter    time.Duration
 	RetentionDays     int
 
-	WorkerActivities int
+	WorkerActivities    int
+	WorkerWorkflowTasks int
+	RemoteAttempts      bool
 
 	// hookline dev only
-	UIAddr        string
-	TemporalStore string
+	UIAddr         string
+	TemporalStore  string
+	TemporalShards int
 }
 
 // Option describes one setting for flags, environment and the README table.
@@ -74,11 +79,13 @@ func Options(c *Config) []Option {
 	}
 	return []Option{
 		s(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres connection string (dev: found or started automatically)"),
+		i(&c.DBMaxConns, "db-max-conns", "HOOKLINE_DB_MAX_CONNS", 16, "size of the Postgres connection pool"),
 		s(&c.DataDir, "data-dir", "HOOKLINE_DATA_DIR", ".hookline", "directory for dev state: generated keys, dev.env, private Postgres cluster"),
 		s(&c.LogFormat, "log-format", "HOOKLINE_LOG_FORMAT", "", "log format: json or text (default json; text for dev)"),
 		s(&c.LogLevel, "log-level", "HOOKLINE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
 		s(&c.HTTPAddr, "http-addr", "HOOKLINE_HTTP_ADDR", ":8080", "API listen address"),
 		s(&c.MetricsAddr, "metrics-addr", "HOOKLINE_METRICS_ADDR", "", "worker: Prometheus /metrics listen address (API serves /metrics on its own port)"),
+		s(&c.PprofAddr, "pprof-addr", "HOOKLINE_PPROF_ADDR", "", "serve Go's pprof profiles on this address (off when empty; keep it private)"),
 		s(&c.TemporalAddress, "temporal-address", "HOOKLINE_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"),
 		s(&c.TemporalNamespace, "temporal-namespace", "HOOKLINE_TEMPORAL_NAMESPACE", "default", "Temporal namespace"),
 		s(&c.TaskQueue, "task-queue", "HOOKLINE_TASK_QUEUE", "hookline", "Temporal task queue of the delivery worker"),
@@ -94,8 +101,11 @@ func Options(c *Config) []Option {
 		d(&c.ReconcileInterval, "reconcile-interval", "HOOKLINE_RECONCILE_INTERVAL", time.Minute, "how often the reconcile schedule runs"),
 		d(&c.ReconcileAfter, "reconcile-after", "HOOKLINE_RECONCILE_AFTER", 30*time.Second, "age after which a pending delivery without a workflow is restarted"),
 		i(&c.RetentionDays, "retention-days", "HOOKLINE_RETENTION_DAYS", 30, "days finished deliveries and their events are kept"),
+		b(&c.RemoteAttempts, "remote-attempts", "HOOKLINE_REMOTE_ATTEMPTS", false, "run delivery attempts as regular activities instead of local ones (more history, visible as activities in the UI)"),
+		i(&c.WorkerWorkflowTasks, "worker-workflow-tasks", "HOOKLINE_WORKER_WORKFLOW_TASKS", 200, "max concurrent workflow tasks per worker (with local attempts: concurrent deliveries); more queue in Temporal"),
 		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
 		s(&c.UIAddr, "ui-addr", "HOOKLINE_UI_ADDR", "127.0.0.1:8233", "dev: Temporal Web UI listen address"),
+		i(&c.TemporalShards, "temporal-shards", "HOOKLINE_TEMPORAL_SHARDS", 4, "dev: history shards of the embedded Temporal (fixed when its database is created)"),
 		s(&c.TemporalStore, "temporal-store", "HOOKLINE_TEMPORAL_STORE", "postgres", "dev: embedded Temporal persistence, postgres or sqlite"),
 	}
 }

@@ -1,0 +1,295 @@
+// Package bench is `hookline bench`: it starts Hookline (`hookline dev` as a
+// child process, so its CPU and memory can be read on their own) and a
+// signature-checking receiver (another child), drives load through the REST
+// API, and measures delivery throughput and latency, two baselines in the same
+// run, delivery-log paging over a large table, and the cost of parked retries.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/devstack"
+)
+
+// Options size a run.
+type Options struct {
+	Events       int
+	Endpoints    int
+	Concurrency  int // concurrent publishers
+	Rate         int // events/s of the fixed-rate phase (× Endpoints deliveries/s)
+	RateDuration time.Duration
+	PagingRows   int
+	Parked       int
+	ParkedWindow time.Duration
+	Quick        bool
+	DatabaseURL  string // Postgres server to use; empty: like hookline dev
+	Exe          string // the hookline binary (os.Executable)
+	Keep         bool   // keep the bench databases
+	Log          *slog.Logger
+	// DevArgs are extra flags for the hookline dev child (tuning experiments).
+	DevArgs []string
+	// Phases to run (all when empty): throughput, rate, baselines, paging, parked.
+	Phases []string
+}
+
+// Defaults fills unset sizes: a full run, or a smoke run with Quick.
+func (o *Options) Defaults() {
+	full := map[bool]Options{
+		false: {Events: 2000, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 20 * time.Second, PagingRows: 1_000_000, Parked: 20_000, ParkedWindow: 30 * time.Second},
+		true:  {Events: 200, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 5 * time.Second, PagingRows: 100_000, Parked: 500, ParkedWindow: 10 * time.Second},
+	}[o.Quick]
+	set := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	set(&o.Events, full.Events)
+	set(&o.Endpoints, full.Endpoints)
+	set(&o.Concurrency, full.Concurrency)
+	set(&o.Rate, full.Rate)
+	set(&o.PagingRows, full.PagingRows)
+	set(&o.Parked, full.Parked)
+	if o.RateDuration == 0 {
+		o.RateDuration = full.RateDuration
+	}
+	if o.ParkedWindow == 0 {
+		o.ParkedWindow = full.ParkedWindow
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+}
+
+type run struct {
+	o        Options
+	rep      *Report
+	dir      string
+	api      *apiClient
+	rc       receiverClient
+	rcURL    string
+	pool     *pgxpool.Pool
+	devPID   int
+	tenantID string
+	secrets  map[string]string // receiver path name → endpoint secret
+}
+
+// Run performs a whole bench run and returns its report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.Defaults()
+	start := time.Now()
+	r := &run{o: o, rep: newReport(o)}
+	dir, err := os.MkdirTemp("", "hookline-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	r.dir = dir
+
+	pg, err := devstack.FindPostgres(ctx, o.DatabaseURL, dir, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer pg.Stop()
+	name := fmt.Sprintf("hookline_bench_%d", time.Now().Unix())
+	if err := devstack.EnsureDatabase(ctx, pg.ServerURL, name); err != nil {
+		return nil, err
+	}
+	if !o.Keep {
+		defer dropDatabases(pg.ServerURL, name, name+"_temporal", name+"_temporal_visibility")
+	}
+	dbURL := pg.DatabaseURL(name)
+
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	rcAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	r.rc, r.rcURL = receiverClient{base: "http://" + rcAddr}, "http://"+rcAddr
+	stopRC, err := r.startChild(ctx, "receiver", []string{"bench-receiver", "--addr", rcAddr}, "")
+	if err != nil {
+		return nil, err
+	}
+	defer stopRC()
+
+	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
+	devArgs := append([]string{"dev", "--database-url", dbURL, "--data-dir", filepath.Join(dir, "dev"),
+		"--http-addr", apiAddr, "--temporal-address", fmt.Sprintf("127.0.0.1:%d", ports[2]), "--ui-addr", "",
+		"--log-level", "error",
+		// Parked deliveries must all be waiting on a timer while CPU is
+		// measured: a first retry 10 minutes out keeps them there.
+		"--retry-schedule", "10m,1h,2h,5h,10h,10h,10h"}, o.DevArgs...)
+	stopDev, err := r.startChild(ctx, "hookline dev", devArgs, "Hookline dev is ready")
+	if err != nil {
+		return nil, err
+	}
+	defer stopDev()
+	env := config.ReadEnvFile(filepath.Join(dir, "dev", config.DevEnvFile))
+	r.api = newAPIClient("http://"+apiAddr, env["HOOKLINE_API_KEY"])
+	r.tenantID = env["HOOKLINE_TENANT_ID"]
+
+	if r.pool, err = db.Open(ctx, dbURL, 8); err != nil {
+		return nil, err
+	}
+	defer r.pool.Close()
+
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"throughput", r.throughput},
+		{"rate", r.fixedRate},
+		{"baselines", r.baselines},
+		{"paging", r.paging},
+		{"parked", r.parked},
+	}
+	if err := r.setupEndpoints(ctx); err != nil {
+		return nil, err
+	}
+	for _, s := range steps {
+		if len(o.Phases) > 0 && !slices.Contains(o.Phases, s.name) {
+			continue
+		}
+		o.Log.Info("bench: " + s.name)
+		t := time.Now()
+		if err := s.fn(ctx); err != nil {
+			return r.rep, fmt.Errorf("%s: %w", s.name, err)
+		}
+		o.Log.Info("bench: "+s.name+" done", "took", time.Since(t).Round(100*time.Millisecond))
+	}
+	r.rep.DurationSec = time.Since(start).Seconds()
+	return r.rep, nil
+}
+
+// startChild runs the hookline binary with args; when ready is set it waits
+// for that line on stdout. The returned func stops it (SIGINT, then kill).
+func (r *run) startChild(ctx context.Context, what string, args []string, ready string) (func(), error) {
+	cmd := exec.Command(r.o.Exe, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", what, err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	readyc := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		signalled := ready == ""
+		if signalled {
+			close(readyc)
+		}
+		for sc.Scan() {
+			if !signalled && strings.Contains(sc.Text(), ready) {
+				signalled = true
+				close(readyc)
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case <-readyc:
+	case <-time.After(5 * time.Minute):
+		stop()
+		return nil, fmt.Errorf("%s not ready after 5 minutes", what)
+	case <-ctx.Done():
+		stop()
+		return nil, ctx.Err()
+	}
+	if what == "hookline dev" {
+		r.devPID = cmd.Process.Pid
+	}
+	if ready == "" {
+		// The receiver prints nothing; wait until it answers.
+		for i := 0; ; i++ {
+			if _, err := r.rc.stats(ctx, false); err == nil {
+				break
+			} else if i > 100 {
+				stop()
+				return nil, fmt.Errorf("%s does not answer: %w", what, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return stop, nil
+}
+
+func freePorts(n int) ([]int, error) {
+	out := make([]int, n)
+	for i := range out {
+		p, err := devstack.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func dropDatabases(serverURL string, names ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	for _, n := range names {
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+	}
+}
+
+// waitFor polls cond every 100 ms until it holds or timeout passes.
+func waitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("timed out waiting for " + what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func errFmt(format string, args ...any) error { return fmt.Errorf(format, args...) }

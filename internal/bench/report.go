@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the bench's output; its JSON keys are flat and stable.
+type Report struct {
+	Events      int     `json:"events"`
+	Endpoints   int     `json:"endpoints"`
+	GoVersion   string  `json:"go_version"`
+	CPUs        int     `json:"cpus"`
+	Quick       bool    `json:"quick"`
+	StartedAt   string  `json:"started_at"`
+	DurationSec float64 `json:"duration_seconds"`
+
+	Deliveries          int     `json:"deliveries"`
+	DeliveriesPerSecond float64 `json:"deliveries_per_second"`
+	P50FirstAttemptMs   float64 `json:"p50_first_attempt_ms"`
+	P95FirstAttemptMs   float64 `json:"p95_first_attempt_ms"`
+	P99FirstAttemptMs   float64 `json:"p99_first_attempt_ms"`
+	P50SucceededMs      float64 `json:"p50_succeeded_ms"`
+	P95SucceededMs      float64 `json:"p95_succeeded_ms"`
+	P99SucceededMs      float64 `json:"p99_succeeded_ms"`
+	CPUSeconds          float64 `json:"cpu_seconds"`
+	PeakRSSMB           float64 `json:"peak_rss_mb"`
+	Duplicates          int     `json:"duplicates"`
+	BadSignatures       int     `json:"bad_signatures"`
+
+	RateEventsPerSecond     int     `json:"rate_events_per_second"`
+	RateDeliveriesPerSecond int     `json:"rate_deliveries_per_second"`
+	RateDeliveries          int     `json:"rate_deliveries"`
+	RateP50FirstAttemptMs   float64 `json:"rate_p50_first_attempt_ms"`
+	RateP95FirstAttemptMs   float64 `json:"rate_p95_first_attempt_ms"`
+	RateP99FirstAttemptMs   float64 `json:"rate_p99_first_attempt_ms"`
+	RateP99SucceededMs      float64 `json:"rate_p99_succeeded_ms"`
+
+	BaselineDeliveriesPerSecond        float64 `json:"baseline_deliveries_per_second"`
+	DurableBaselineDeliveriesPerSecond float64 `json:"durable_baseline_deliveries_per_second"`
+	RatioToBaseline                    float64 `json:"ratio_to_baseline"`
+	RatioToDurableBaseline             float64 `json:"ratio_to_durable_baseline"`
+
+	ListRows              int     `json:"list_rows"`
+	ListFirstPageP50Ms    float64 `json:"list_first_page_p50_ms"`
+	ListFirstPageP99Ms    float64 `json:"list_first_page_p99_ms"`
+	ListDeepPageP50Ms     float64 `json:"list_deep_page_p50_ms"`
+	ListDeepPageP99Ms     float64 `json:"list_deep_page_p99_ms"`
+	ListStatusP99Ms       float64 `json:"list_status_filter_p99_ms"`
+	ListEventTypeP99Ms    float64 `json:"list_event_type_filter_p99_ms"`
+	ListDeepFilteredP99Ms float64 `json:"list_deep_filtered_p99_ms"`
+
+	ParkedRetries    int     `json:"parked_retries"`
+	ParkedCPUPercent float64 `json:"parked_cpu_percent"`
+	ParkedRSSMB      float64 `json:"parked_rss_mb"`
+	ParkedWindowSec  float64 `json:"parked_window_seconds"`
+}
+
+func newReport(o Options) *Report {
+	return &Report{
+		Events: o.Events, Endpoints: o.Endpoints, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
+		Quick: o.Quick, StartedAt: time.Now().UTC().Format(time.RFC3339),
+	}
+}
+
+// Print writes the human table.
+func (r *Report) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
+	fmt.Fprintf(tw, "\nHookline bench (%s, %d CPUs, %d events × %d endpoints%s)\n", r.GoVersion, r.CPUs, r.Events, r.Endpoints, map[bool]string{true: ", quick"}[r.Quick])
+	fmt.Fprintln(tw, "\nDelivery, full speed")
+	row("deliveries", fmt.Sprintf("%d (duplicates %d, bad signatures %d)", r.Deliveries, r.Duplicates, r.BadSignatures))
+	row("throughput", fmt.Sprintf("%.0f deliveries/s", r.DeliveriesPerSecond))
+	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50FirstAttemptMs, r.P95FirstAttemptMs, r.P99FirstAttemptMs))
+	row("publish → succeeded", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50SucceededMs, r.P95SucceededMs, r.P99SucceededMs))
+	row("hookline process", fmt.Sprintf("%.1f CPU-s, peak RSS %.0f MiB", r.CPUSeconds, r.PeakRSSMB))
+	fmt.Fprintf(tw, "\nDelivery at a fixed rate: %d events/s = %d deliveries/s\n", r.RateEventsPerSecond, r.RateDeliveriesPerSecond)
+	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms (%d deliveries)", r.RateP50FirstAttemptMs, r.RateP95FirstAttemptMs, r.RateP99FirstAttemptMs, r.RateDeliveries))
+	row("publish → succeeded", fmt.Sprintf("p99 %.1f ms", r.RateP99SucceededMs))
+	fmt.Fprintln(tw, "\nBaselines (same receiver, same signed payloads)")
+	row("plain Go pool, no persistence", fmt.Sprintf("%.0f deliveries/s  (Hookline/plain %.2f)", r.BaselineDeliveriesPerSecond, r.RatioToBaseline))
+	row("durable Postgres queue", fmt.Sprintf("%.0f deliveries/s  (Hookline/durable %.2f)", r.DurableBaselineDeliveriesPerSecond, r.RatioToDurableBaseline))
+	fmt.Fprintf(tw, "\nDelivery log, %d rows on one endpoint (GET via the API)\n", r.ListRows)
+	row("first page", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListFirstPageP50Ms, r.ListFirstPageP99Ms))
+	row("deep page (cursor)", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListDeepPageP50Ms, r.ListDeepPageP99Ms))
+	row("status filter", fmt.Sprintf("p99 %.2f ms", r.ListStatusP99Ms))
+	row("event_type filter", fmt.Sprintf("p99 %.2f ms", r.ListEventTypeP99Ms))
+	row("deep page, both filters", fmt.Sprintf("p99 %.2f ms", r.ListDeepFilteredP99Ms))
+	fmt.Fprintln(tw, "\nParked retries (receiver answers 503)")
+	row("waiting on timers", fmt.Sprintf("%d", r.ParkedRetries))
+	row("hookline process", fmt.Sprintf("%.1f %% CPU over %.0f s, RSS %.0f MiB", r.ParkedCPUPercent, r.ParkedWindowSec, r.ParkedRSSMB))
+	fmt.Fprintf(tw, "\ntotal %.0f s\n", r.DurationSec)
+	_ = tw.Flush()
+}
+
+// WriteJSON writes the report to path.
+func (r *Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// percentile of durations in milliseconds (nearest rank).
+func percentile(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.5) - 1
+	i = max(0, min(i, len(s)-1))
+	return float64(s[i].Microseconds()) / 1000
+}
