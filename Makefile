@@ -7,12 +7,12 @@ SQLC  := $(BIN)/sqlc
 
 # Test packages that embed the Temporal server (temporaltest, the dev stack):
 # 200 MB binaries, run without -race. Everything else runs under -race.
-SERVER_PKGS := ./api/... ./cmd/...
-RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/internal/testenv$$')
+SERVER_PKGS := ./api/... ./cmd/... ./internal/faults/...
+RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/internal/testenv$$' -e '/internal/faults$$')
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: run build test vet check-generated generate lint lint-openapi bench fuzz clean
+.PHONY: run build test vet check-generated generate lint lint-openapi bench fuzz faults clean
 
 run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 	$(BIN)/hookline dev
@@ -20,9 +20,27 @@ run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 build:
 	$(GO) build -o $(BIN)/hookline ./cmd/hookline
 
+FUZZTIME ?= 2s
+# Fuzz targets, each run briefly by `make test` (seed corpora in testdata/fuzz).
+# Fuzzed packages must not link the Temporal server: fuzz builds instrument
+# every package of the test binary, and the server's would take minutes.
+FUZZ_TARGETS := ./internal/cursor:FuzzParse ./internal/netguard:FuzzValidateURL ./internal/requestid:FuzzValid \
+	./internal/publish:FuzzValidate ./internal/signing:FuzzSignVerifyRoundTrip
+
 test: lint ## what CI runs
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 15m $(SERVER_PKGS)
+	$(MAKE) --no-print-directory fuzz
+
+fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=1m for a longer run)
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) >/tmp/hookline-fuzz.log 2>&1 || { cat /tmp/hookline-fuzz.log; exit 1; }; \
+	done
+
+faults: ## the fault-injection suite at size (figures in docs/RELIABILITY.md)
+	HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|faults_test.go:[0-9]+: [^t]'
+
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

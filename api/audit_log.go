@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/cursor"
 )
 
 // AuditEntry is one audited change. Details never hold secrets.
@@ -41,7 +42,7 @@ func (s *Server) registerAuditLog() {
 			"rotate, replay, purge and verify, written in the same transaction as the change.",
 		Errors: []int{http.StatusBadRequest},
 	}, func(ctx context.Context, in *PageQuery) (*auditListOutput, error) {
-		cur, err := decodeCursor(in.Cursor)
+		cur, err := cursor.Parse(in.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +55,7 @@ func (s *Server) registerAuditLog() {
 			return nil, err
 		}
 		out := &auditListOutput{}
-		rows, out.Body.NextCursor = page(rows, in.Limit, func(r dbq.AuditLog) cursor { return cursor{r.CreatedAt, r.ID} })
+		rows, out.Body.NextCursor = cursor.Page(rows, in.Limit, func(r dbq.AuditLog) cursor.Cursor { return cursor.Cursor{CreatedAt: r.CreatedAt, ID: r.ID} })
 		out.Body.Data = make([]AuditEntry, len(rows))
 		for i, r := range rows {
 			out.Body.Data[i] = AuditEntry{

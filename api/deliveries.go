@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/cursor"
 	"github.com/hookline/hookline/internal/publish"
 )
 
@@ -148,7 +149,7 @@ func (s *Server) registerDeliveries() {
 
 func (s *Server) listDeliveries(ctx context.Context, in *deliveryListInput) (*deliveryListOutput, error) {
 	p := principalFrom(ctx)
-	cur, err := decodeCursor(in.Cursor)
+	cur, err := cursor.Parse(in.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func (s *Server) listDeliveries(ctx context.Context, in *deliveryListInput) (*de
 		return nil, err
 	}
 	out := &deliveryListOutput{}
-	rows, out.Body.NextCursor = page(rows, in.Limit, func(d dbq.Delivery) cursor { return cursor{d.CreatedAt, d.ID} })
+	rows, out.Body.NextCursor = cursor.Page(rows, in.Limit, func(d dbq.Delivery) cursor.Cursor { return cursor.Cursor{CreatedAt: d.CreatedAt, ID: d.ID} })
 	out.Body.Data = make([]Delivery, len(rows))
 	for i, d := range rows {
 		out.Body.Data[i] = toDelivery(d)

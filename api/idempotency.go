@@ -12,6 +12,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/requestid"
 )
 
 const (
@@ -54,7 +55,7 @@ func (s *Server) idempotent(ctx context.Context, tenantID uuid.UUID, key, op str
 		})
 		return res, err
 	}
-	if !validRequestID(key) {
+	if !requestid.Valid(key, 255) {
 		return idemResult{}, apperr.Invalid("header.Idempotency-Key", key, "must be 1–255 printable ASCII characters")
 	}
 	reqJSON, err := json.Marshal(req)

@@ -2,14 +2,14 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/internal/requestid"
 )
 
 // reqInfo is filled in as a request passes the layers, then logged once.
@@ -39,26 +39,6 @@ func setLogTenant(ctx context.Context, id uuid.UUID) {
 	}
 }
 
-// validRequestID accepts a caller's X-Request-Id only when it is short and
-// printable, so it is safe in logs and audit rows.
-func validRequestID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x21 || r > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-func newRequestID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return "req_" + hex.EncodeToString(b)
-}
-
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -86,8 +66,8 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &reqInfo{id: r.Header.Get("X-Request-Id")}
-		if !validRequestID(ri.id) {
-			ri.id = newRequestID()
+		if !requestid.Valid(ri.id, 128) {
+			ri.id = requestid.New()
 		}
 		w.Header().Set("X-Request-Id", ri.id)
 		rec := &statusRecorder{ResponseWriter: w}

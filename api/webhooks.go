@@ -3,10 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -377,35 +375,13 @@ func (s *Server) audit(ctx context.Context, q *dbq.Queries, action, targetType, 
 	})
 }
 
-// validateURL checks an endpoint URL and returns it normalised.
+// validateURL checks an endpoint URL (netguard.ValidateURL) for field.
 func (s *Server) validateURL(field, raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return "", apperr.Invalid(field, raw, "must be an absolute http(s) URL")
+	u, err := s.Guard.ValidateURL(raw, s.AllowHTTP)
+	if err != nil {
+		return "", apperr.Invalid(field, raw, "%s", err.Error())
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return "", apperr.Invalid(field, raw, "scheme must be https")
-	case u.Scheme == "http" && !s.AllowHTTP:
-		return "", apperr.Invalid(field, raw, "scheme must be https (http is disabled on this server)")
-	case u.User != nil:
-		return "", apperr.Invalid(field, raw, "must not contain credentials (userinfo)")
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return "", apperr.Invalid(field, raw, "must not contain a fragment")
-	case u.Hostname() == "":
-		return "", apperr.Invalid(field, raw, "must name a host")
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", apperr.Invalid(field, raw, "invalid port")
-		}
-	}
-	if err := s.Guard.CheckHost(u.Hostname()); err != nil {
-		return "", apperr.Invalid(field, raw, "must not point to a private, loopback, link-local or metadata address")
-	}
-	u.Host = strings.ToLower(u.Host)
-	return u.String(), nil
+	return u, nil
 }
 
 // validateEvents checks subscriptions against the catalogue: known, not

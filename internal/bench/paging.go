@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/internal/cursor"
 )
 
 const pagingSamples = 200
@@ -59,7 +59,7 @@ func (r *run) paging(ctx context.Context) error {
 		var id uuid.UUID
 		q := "SELECT created_at, id FROM deliveries WHERE endpoint_id = $1 " + filter + " ORDER BY created_at DESC, id DESC OFFSET " + itoa(offset) + " LIMIT 1"
 		err := r.pool.QueryRow(ctx, q, append([]any{endpoint}, args...)...).Scan(&at, &id)
-		return api.EncodeCursor(at, id), err
+		return cursor.Cursor{CreatedAt: at, ID: id}.String(), err
 	}
 	deep, err := cursorAt("", nil, n/2)
 	if err != nil {

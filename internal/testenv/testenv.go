@@ -24,6 +24,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
@@ -77,6 +78,9 @@ type Options struct {
 	DeliveryCIDRs []netip.Prefix
 	// Schedule of retries; default 1s, 2s (fast e2e tests).
 	Schedule []time.Duration
+	// NoWorker leaves the task queue without a worker (fault tests run
+	// their own in a child process).
+	NoWorker bool
 }
 
 var (
@@ -123,7 +127,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{
-		t: t, Pool: dbtest.New(t), Box: box, Temporal: ts.GetDefaultClient(), Namespace: ts.GetDefaultNamespace(),
+		t: t, Pool: dbtest.New(t), Box: box, Namespace: ts.GetDefaultNamespace(),
 		TaskQueue: "hookline-test-" + uuid.NewString(), logs: &syncWriter{w: &bytes.Buffer{}},
 		JWT: authn.JWTConfig{HMACSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "hookline", Audience: "hookline-admin", Leeway: time.Second},
 	}
@@ -134,6 +138,17 @@ func New(t testing.TB, opts ...Options) *Env {
 		dialGuard = netguard.New(o.DeliveryCIDRs)
 	}
 	e.Metrics = metrics.New()
+	// A client of the test's own, so the worker logs (with workflow ids)
+	// into this Env's log and its SDK metrics into this Env's registry.
+	tc, err := client.Dial(client.Options{
+		HostPort: ts.GetFrontendHostPort(), Namespace: e.Namespace,
+		Logger: sdklog.NewStructuredLogger(log), MetricsHandler: e.Metrics.TemporalHandler(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	e.Temporal = tc
 	e.Dispatcher = &workflows.Dispatcher{Client: e.Temporal, TaskQueue: e.TaskQueue, Logger: log}
 	e.Activities = &activities.Activities{
 		Pool: e.Pool, Box: box,
@@ -143,12 +158,14 @@ func New(t testing.TB, opts ...Options) *Env {
 		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: e.Dispatcher, Logger: log},
 		UserAgent:     "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
 	}
-	w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
-	workflows.Register(w, e.Activities)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
+	if !o.NoWorker {
+		w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
+		workflows.Register(w, e.Activities)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
 	}
-	t.Cleanup(w.Stop)
 
 	verifier, err := authn.NewJWTVerifier(e.JWT)
 	if err != nil {
@@ -167,6 +184,16 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.B = e.NewTenant("tenant-b")
 	return e
 }
+
+// TemporalHostPort is the frontend of the shared test server.
+func (e *Env) TemporalHostPort() string { return server.GetFrontendHostPort() }
+
+// ServerURLFor is a superuser connection to the Env's Postgres server (for
+// fault injection such as pg_terminate_backend).
+func ServerURLFor(*Env) string { return dbtest.ServerURL() }
+
+// DatabaseURL is the connection string of the Env's database.
+func (e *Env) DatabaseURL() string { return e.Pool.Config().ConnString() }
 
 // NewTenant creates a tenant with an API key and a tenant-scoped admin token.
 func (e *Env) NewTenant(name string) Tenant {

@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/hookline/hookline/internal/testenv"
+)
+
+// After a full scenario — create (with an Idempotency-Key), rotate, deliver,
+// verify, replay, test — no endpoint secret or API key appears in the audit
+// log, the logs, any Temporal workflow history, or any database row in the
+// clear; secrets are stored as ciphertext.
+func TestSecretHygiene(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	ctx := context.Background()
+	rc := testenv.NewReceiver(t)
+	failing := true
+	rc.Handler = func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+		if strings.Contains(string(body), `"webhook.verification"`) {
+			testenv.Echo(n, w, r, body)
+			return
+		}
+		if failing {
+			w.WriteHeader(http.StatusGone)
+		}
+	}
+	cr := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL, "events": []string{"*"}}, "Idempotency-Key", "hygiene-1")
+	ep := cr.Map(t)
+	id := ep["id"].(string)
+	secrets := []string{ep["secret"].(string)}
+	rot := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/rotate-secret", env.A.Key, nil).Map(t)
+	secrets = append(secrets, rot["secret"].(string))
+	rc.SetSecrets(secrets...)
+
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 1}})
+	var failed string
+	env.Eventually(20*time.Second, "delivery to fail", func() bool {
+		if ds := deliveriesOf(t, env, env.A, id, "?status=failed"); len(ds) == 1 {
+			failed = ds[0]["id"].(string)
+		}
+		return failed != ""
+	})
+	failing = false
+	rep := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/deliveries/"+failed+"/replay", env.A.Key, nil).Map(t)
+	env.WaitDelivery(rep["id"].(string), "succeeded", 20*time.Second)
+	if v := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/verify", env.A.Key, nil); !strings.Contains(string(v.Body), `"verified":true`) {
+		t.Fatalf("verify: %s", v.Body)
+	}
+	tst := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/test", env.A.Key, nil).Map(t)
+	env.WaitDelivery(tst["id"].(string), "succeeded", 20*time.Second)
+	if last := rc.Requests()[rc.Count()-1]; !last.Verified[0] || !last.Verified[1] {
+		t.Fatalf("deliveries during the grace period must verify with both secrets: %v", last.Verified)
+	}
+
+	needles := map[string]string{"API key": env.A.Key, "API key secret": env.A.Key[36:]}
+	for i, s := range secrets {
+		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+		needles["endpoint secret "+string(rune('1'+i))] = s
+		needles["endpoint secret base64 "+string(rune('1'+i))] = strings.TrimPrefix(s, "whsec_")
+		needles["endpoint secret hex "+string(rune('1'+i))] = hexOf(raw)
+	}
+	haystacks := map[string]string{"logs": env.LogText()}
+
+	// Every table, every row, as text (bytea shows as hex).
+	var db strings.Builder
+	for _, table := range []string{"tenants", "api_keys", "webhook_endpoints", "events", "deliveries", "delivery_attempts", "idempotency_keys", "audit_log"} {
+		var s string
+		if err := env.Pool.QueryRow(ctx, "SELECT coalesce(string_agg(x::text, E'\\n'), '') FROM "+table+" x").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		db.WriteString(s)
+	}
+	haystacks["database"] = db.String()
+
+	// Every workflow history of the tenant.
+	resp, err := env.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: env.Namespace, Query: `HooklineTenantId = "` + env.A.ID.String() + `"`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Executions) < 4 {
+		t.Fatalf("found %d workflows of the tenant, want deliveries, replay, test and verification", len(resp.Executions))
+	}
+	var hist strings.Builder
+	for _, ex := range resp.Executions {
+		var events []*historypb.HistoryEvent
+		it := env.Temporal.GetWorkflowHistory(ctx, ex.Execution.WorkflowId, ex.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		b, _ := protojson.Marshal(&historypb.History{Events: events})
+		hist.Write(b)
+		// Payloads are base64 in protojson; decode them to search the JSON.
+		for _, e := range events {
+			for _, p := range payloadsOf(e) {
+				hist.Write(p)
+			}
+		}
+	}
+	haystacks["temporal histories"] = hist.String()
+
+	// Positive controls: the searches do see what is there.
+	if !strings.Contains(string(cr.Body), secrets[0]) || !strings.Contains(haystacks["temporal histories"], `"delivery_id":"`+failed+`"`) ||
+		!strings.Contains(haystacks["database"], failed) || !strings.Contains(haystacks["logs"], "delivery attempt") {
+		t.Fatalf("a haystack does not contain what it should; the search would prove nothing: %v %v %v %v",
+			strings.Contains(string(cr.Body), secrets[0]), strings.Contains(haystacks["temporal histories"], `"delivery_id":"`+failed+`"`),
+			strings.Contains(haystacks["database"], failed), strings.Contains(haystacks["logs"], "delivery attempt"))
+	}
+	for where, text := range haystacks {
+		for what, needle := range needles {
+			if strings.Contains(text, needle) {
+				t.Errorf("%s found in %s", what, where)
+			}
+		}
+	}
+	var plain int
+	if err := env.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_endpoints WHERE position(convert_to('whsec_', 'UTF8') in secret_ciphertext) > 0").Scan(&plain); err != nil || plain != 0 {
+		t.Fatalf("secret stored in the clear (%d rows, %v)", plain, err)
+	}
+}
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// payloadsOf returns the raw payload bytes an event carries (inputs, results,
+// signals, markers), which protojson shows only in base64.
+func payloadsOf(e *historypb.HistoryEvent) [][]byte {
+	var out [][]byte
+	b, _ := protojson.Marshal(e)
+	// Collect every "data" field value: payload data is base64 there.
+	s := string(b)
+	for {
+		i := strings.Index(s, `"data":"`)
+		if i < 0 {
+			return out
+		}
+		s = s[i+8:]
+		j := strings.IndexByte(s, '"')
+		if j < 0 {
+			return out
+		}
+		if raw, err := base64.StdEncoding.DecodeString(s[:j]); err == nil {
+			out = append(out, raw)
+		}
+		s = s[j:]
+	}
+}
