@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -113,7 +112,11 @@ func TestDevEndToEnd(t *testing.T) {
 	u.User = url.User("postgres")
 	dbURL = u.String()
 	prefix := temporalDBPrefix(dbURL)
-	t.Cleanup(func() { dropDatabases(t, prefix+"_temporal", prefix+"_temporal_visibility") })
+	t.Cleanup(func() {
+		if err := devstack.DropDatabases(context.Background(), dbtest.ServerURL(), prefix+"_temporal", prefix+"_temporal_visibility"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 
 	ports := make([]int, 3)
 	for i := range ports {
@@ -207,19 +210,4 @@ func post(t *testing.T, u, token, body string) map[string]any {
 		t.Fatalf("POST %s: %d %s", u, r.Status, r.Body)
 	}
 	return r.Map(t)
-}
-
-func dropDatabases(t *testing.T, names ...string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbtest.ServerURL())
-	if err != nil {
-		t.Logf("cleanup: %v", err)
-		return
-	}
-	defer conn.Close(ctx)
-	for _, n := range names {
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("cleanup %s: %v", n, err)
-		}
-	}
 }

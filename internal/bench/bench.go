@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookline/hookline/db"
@@ -113,7 +112,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	if !o.Keep {
-		defer dropDatabases(pg.ServerURL, name, name+"_temporal", name+"_temporal_visibility")
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := devstack.DropDatabases(ctx, pg.ServerURL, name, name+"_temporal", name+"_temporal_visibility"); err != nil {
+				o.Log.Warn("bench: dropping databases", "err", err)
+			}
+		}()
 	}
 	dbURL := pg.DatabaseURL(name)
 
@@ -253,19 +258,6 @@ func freePorts(n int) ([]int, error) {
 		out[i] = p
 	}
 	return out, nil
-}
-
-func dropDatabases(serverURL string, names ...string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, serverURL)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	for _, n := range names {
-		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
-	}
 }
 
 // waitFor polls cond every 100 ms until it holds or timeout passes.
