@@ -7,7 +7,7 @@ SQLC  := $(BIN)/sqlc
 
 # Test packages that embed the Temporal server (temporaltest, the dev stack):
 # 200 MB binaries, run without -race. Everything else runs under -race.
-SERVER_PKGS := ./api/... ./cmd/... ./internal/faults/...
+SERVER_PKGS := ./api/... ./cmd/...
 RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/internal/testenv$$' -e '/internal/faults$$')
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
@@ -30,6 +30,8 @@ FUZZ_TARGETS := ./internal/cursor:FuzzParse ./internal/netguard:FuzzValidateURL 
 test: lint ## what CI runs
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 15m $(SERVER_PKGS)
+	@# Alone, since it may restart the Postgres server (HOOKLINE_FAULT_PG_RESTART=1, set by CI).
+	$(GO) test -count=1 -timeout 10m ./internal/faults/
 	$(MAKE) --no-print-directory fuzz
 
 fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=1m for a longer run)
@@ -39,7 +41,7 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=1m for a longer run)
 	done
 
 faults: ## the fault-injection suite at size (figures in docs/RELIABILITY.md)
-	HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|faults_test.go:[0-9]+: [^t]'
+	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|faults_test.go:[0-9]+: [^t]'
 
 
 vet:

@@ -96,7 +96,8 @@ func EnsureDatabase(ctx context.Context, serverURL, name string) error {
 	return nil
 }
 
-func pgBinary(name string) (string, error) {
+// PGBinary finds a PostgreSQL program on PATH or under /usr/lib/postgresql.
+func PGBinary(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
@@ -110,11 +111,11 @@ func pgBinary(name string) (string, error) {
 // startPrivateCluster initialises (once) and starts a cluster in dir on a
 // port kept in dir/port, so DATABASE_URL stays the same across restarts.
 func startPrivateCluster(ctx context.Context, dir string, log *slog.Logger) (*Postgres, error) {
-	initdb, err := pgBinary("initdb")
+	initdb, err := PGBinary("initdb")
 	if err != nil {
 		return nil, err
 	}
-	pgctl, err := pgBinary("pg_ctl")
+	pgctl, err := PGBinary("pg_ctl")
 	if err != nil {
 		return nil, err
 	}

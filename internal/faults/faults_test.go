@@ -1,21 +1,19 @@
 // Package faults holds the fault-injection suite: a worker SIGKILLed
-// mid-attempt, Postgres connections terminated mid-run, a publisher that dies
-// between commit and workflow start, and hostile receivers. Every scenario
-// prints published / delivered / missing / duplicates / attempts (go test -v).
-// `make test` runs it small; `make faults` runs it with HOOKLINE_FAULT_EVENTS=500.
+// mid-attempt, Postgres connections terminated and the server restarted
+// mid-run, a publisher that dies between commit and workflow start, and
+// hostile receivers. Every scenario prints published / delivered / missing /
+// duplicates / attempts (go test -v). `make test` runs it small; `make
+// faults` runs it with HOOKLINE_FAULT_EVENTS=500.
 package faults
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
-	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
@@ -23,15 +21,11 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/publish"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/signing"
 	"github.com/hookline/hookline/internal/testenv"
 	"github.com/hookline/hookline/workflows"
@@ -50,98 +44,6 @@ func events() int {
 		return n
 	}
 	return 20
-}
-
-// tally is what every scenario reports.
-type tally struct {
-	published, delivered, missing, duplicates, attempts int
-	cause                                               string
-}
-
-func (tl tally) String() string {
-	return fmt.Sprintf("published %d, delivered %d (unique webhook-id), missing %d, duplicates %d (%s), attempts %d",
-		tl.published, tl.delivered, tl.missing, tl.duplicates, tl.cause, tl.attempts)
-}
-
-// count compares the deliveries of endpoint with what rc received.
-func count(t *testing.T, env *testenv.Env, endpointID string, rc *testenv.Receiver, cause string) tally {
-	t.Helper()
-	ctx := context.Background()
-	var tl tally
-	tl.cause = cause
-	rows, err := env.Pool.Query(ctx, "SELECT id::text, status, attempt_count FROM deliveries WHERE endpoint_id = $1", endpointID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{}
-	for rows.Next() {
-		var id, status string
-		var n int
-		if err := rows.Scan(&id, &status, &n); err != nil {
-			t.Fatal(err)
-		}
-		want[id] = true
-		tl.published++
-		tl.attempts += n
-	}
-	seen := map[string]int{}
-	for _, r := range rc.Requests() {
-		seen[r.Header.Get(signing.HeaderID)]++
-	}
-	for id := range want {
-		if seen[id] == 0 {
-			tl.missing++
-		}
-	}
-	tl.delivered = len(seen)
-	for _, n := range seen {
-		tl.duplicates += n - 1
-	}
-	return tl
-}
-
-func newEndpoint(t *testing.T, env *testenv.Env, rc *testenv.Receiver, events []string) string {
-	t.Helper()
-	r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL + "/hook", "events": events})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("create endpoint: %d %s", r.Status, r.Body)
-	}
-	m := r.Map(t)
-	rc.SetSecrets(m["secret"].(string))
-	return m["id"].(string)
-}
-
-// publishAll publishes n events like a careful producer: a failed request is
-// retried with the same event id, which publishing is idempotent on.
-func publishAll(t *testing.T, env *testenv.Env, prefix string, n int) {
-	t.Helper()
-	var g errgroup.Group
-	g.SetLimit(8)
-	for i := 0; i < n; i++ {
-		g.Go(func() error {
-			body := map[string]any{"id": prefix + strconv.Itoa(i), "type": "comment.created", "payload": map[string]any{"i": i}}
-			for try := 0; try < 50; try++ {
-				if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, body); r.Status < 300 {
-					return nil
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			return fmt.Errorf("publish %s%d kept failing", prefix, i)
-		})
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitAllFinal(t *testing.T, env *testenv.Env, endpointID string, timeout time.Duration) {
-	t.Helper()
-	env.Eventually(timeout, "every delivery to finish", func() bool {
-		var open int
-		_ = env.Pool.QueryRow(context.Background(),
-			"SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND status IN ('pending','in_flight')", endpointID).Scan(&open)
-		return open == 0
-	})
 }
 
 // A worker SIGKILLed after the receiver got the request but before the
@@ -236,6 +138,53 @@ func TestPostgresConnectionsTerminated(t *testing.T) {
 	}
 }
 
+// The Postgres server restarts while events are published and delivered:
+// publishes refused meanwhile are retried by the producer, attempts that
+// could not be recorded are retried by the activity, nothing is lost and
+// nothing stays in_flight. Opt-in, because it restarts the server every test
+// database lives on: CI and `make faults` set HOOKLINE_FAULT_PG_RESTART=1.
+func TestPostgresServerRestarted(t *testing.T) {
+	if os.Getenv("HOOKLINE_FAULT_PG_RESTART") == "" {
+		t.Skip("restarts the Postgres server: set HOOKLINE_FAULT_PG_RESTART=1 (make faults and CI do)")
+	}
+	env := testenv.New(t)
+	restart := pgRestartCommand(t, env)
+	rc := testenv.NewReceiver(t)
+	ep := newEndpoint(t, env, rc, []string{"*"})
+	started, restarted := make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(restarted)
+		for deadline := time.Now().Add(time.Minute); rc.Count() == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				close(started)
+				restarted <- errors.New("no delivery arrived before the restart")
+				return
+			}
+		}
+		close(started)
+		if out, err := restart.CombinedOutput(); err != nil {
+			restarted <- fmt.Errorf("%s: %v: %s", restart, err, out)
+		}
+	}()
+	n := events()
+	retried := publishAll(t, env, "pgrestart-a-", n/2)
+	<-started
+	retried += publishAll(t, env, "pgrestart-b-", n-n/2)
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	waitAllFinal(t, env, ep, 3*time.Minute)
+	tl := count(t, env, ep, rc, "attempt posted while the server went down, retried")
+	t.Logf("Postgres server restarted (%d publish requests refused and retried): %s", retried, tl)
+	var notDone int
+	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE status <> 'succeeded'").Scan(&notDone); err != nil {
+		t.Fatal(err)
+	}
+	if tl.missing != 0 || tl.published != n || notDone != 0 {
+		t.Fatalf("%s; %d deliveries not succeeded", tl, notDone)
+	}
+}
+
 // The API dies between the publish commit and the workflow starts: the
 // reconcile workflow (run by its schedule in production) delivers everything.
 func TestPublisherDiesBeforeStart(t *testing.T) {
@@ -326,61 +275,4 @@ func TestHostileReceivers(t *testing.T) {
 		// The endpoint stays; unsubscribe it so the next case's event does not reach it.
 		_, _ = env.Pool.Exec(context.Background(), "UPDATE webhook_endpoints SET is_active = false WHERE tenant_id = $1", env.A.ID)
 	}
-}
-
-// startWorker runs a Hookline worker for env in a child process (this test
-// binary), stopped when the test ends.
-func startWorker(t *testing.T, env *testenv.Env) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
-		"HOOKLINE_FAULTS_WORKER=1",
-		"FAULTS_DATABASE_URL="+env.DatabaseURL(),
-		"FAULTS_TEMPORAL="+env.TemporalHostPort(),
-		"FAULTS_NAMESPACE="+env.Namespace,
-		"FAULTS_TASK_QUEUE="+env.TaskQueue,
-		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-	)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	})
-	return cmd
-}
-
-// childWorker is the worker process of startWorker.
-func childWorker() int {
-	ctx := context.Background()
-	pool, err := db.Open(ctx, os.Getenv("FAULTS_DATABASE_URL"), 8)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child worker:", err)
-		return 1
-	}
-	key, _ := secretbox.ParseKey(os.Getenv("FAULTS_KEY"))
-	box, _ := secretbox.New(key)
-	c, err := client.Dial(client.Options{HostPort: os.Getenv("FAULTS_TEMPORAL"), Namespace: os.Getenv("FAULTS_NAMESPACE")})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child worker:", err)
-		return 1
-	}
-	guard := netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	disp := &workflows.Dispatcher{Client: c, TaskQueue: os.Getenv("FAULTS_TASK_QUEUE")}
-	acts := &activities.Activities{
-		Pool: pool, Box: box, HTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		Policy:        activities.RetryPolicy{Schedule: []time.Duration{time.Second, 2 * time.Second}},
-		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, UserAgent: "Hookline/faults",
-		ReconcileAfter: time.Second, RetentionDays: 30,
-	}
-	w := worker.New(c, disp.TaskQueue, worker.Options{})
-	workflows.Register(w, acts)
-	if err := w.Run(worker.InterruptCh()); err != nil {
-		fmt.Fprintln(os.Stderr, "child worker:", err)
-		return 1
-	}
-	return 0
 }

@@ -1,0 +1,239 @@
+// Harness of the fault suite: counting, publishing like a careful producer,
+// worker child processes and the Postgres restart.
+
+package faults
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/internal/devstack"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/signing"
+	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/workflows"
+)
+
+// tally is what every scenario reports.
+type tally struct {
+	published, delivered, missing, duplicates, attempts int
+	cause                                               string
+}
+
+func (tl tally) String() string {
+	return fmt.Sprintf("published %d, delivered %d (unique webhook-id), missing %d, duplicates %d (%s), attempts %d",
+		tl.published, tl.delivered, tl.missing, tl.duplicates, tl.cause, tl.attempts)
+}
+
+// count compares the deliveries of endpoint with what rc received.
+func count(t *testing.T, env *testenv.Env, endpointID string, rc *testenv.Receiver, cause string) tally {
+	t.Helper()
+	ctx := context.Background()
+	var tl tally
+	tl.cause = cause
+	rows, err := env.Pool.Query(ctx, "SELECT id::text, status, attempt_count FROM deliveries WHERE endpoint_id = $1", endpointID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for rows.Next() {
+		var id, status string
+		var n int
+		if err := rows.Scan(&id, &status, &n); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = true
+		tl.published++
+		tl.attempts += n
+	}
+	seen := map[string]int{}
+	for _, r := range rc.Requests() {
+		seen[r.Header.Get(signing.HeaderID)]++
+	}
+	for id := range want {
+		if seen[id] == 0 {
+			tl.missing++
+		}
+	}
+	tl.delivered = len(seen)
+	for _, n := range seen {
+		tl.duplicates += n - 1
+	}
+	return tl
+}
+
+func newEndpoint(t *testing.T, env *testenv.Env, rc *testenv.Receiver, events []string) string {
+	t.Helper()
+	r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL + "/hook", "events": events})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create endpoint: %d %s", r.Status, r.Body)
+	}
+	m := r.Map(t)
+	rc.SetSecrets(m["secret"].(string))
+	return m["id"].(string)
+}
+
+// publishAll publishes n events like a careful producer: a failed request is
+// retried with the same event id, which publishing is idempotent on. It
+// returns how many requests failed and were retried.
+func publishAll(t *testing.T, env *testenv.Env, prefix string, n int) int {
+	t.Helper()
+	var g errgroup.Group
+	var retried atomic.Int64
+	g.SetLimit(8)
+	for i := 0; i < n; i++ {
+		g.Go(func() error {
+			body := map[string]any{"id": prefix + strconv.Itoa(i), "type": "comment.created", "payload": map[string]any{"i": i}}
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+				if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, body); r.Status < 300 {
+					return nil
+				}
+				retried.Add(1)
+				time.Sleep(100 * time.Millisecond)
+			}
+			return fmt.Errorf("publish %s%d kept failing", prefix, i)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return int(retried.Load())
+}
+
+func waitAllFinal(t *testing.T, env *testenv.Env, endpointID string, timeout time.Duration) {
+	t.Helper()
+	env.Eventually(timeout, "every delivery to finish", func() bool {
+		var open int
+		err := env.Pool.QueryRow(context.Background(),
+			"SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND status IN ('pending','in_flight')", endpointID).Scan(&open)
+		return err == nil && open == 0 // an unreachable database is not "all final"
+	})
+}
+
+// pgRestartCommand is `pg_ctl restart` for the server env's database lives
+// on, run as the data directory's owner. The server log goes to a temporary
+// file: pg_ctl's own output must not be inherited by the postmaster.
+func pgRestartCommand(t *testing.T, env *testenv.Env) *exec.Cmd {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := db.Open(ctx, testenv.ServerURLFor(env), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var dir, version string
+	if err := admin.QueryRow(ctx, "SELECT current_setting('data_directory'), current_setting('server_version_num')").Scan(&dir, &version); err != nil {
+		t.Fatalf("find the data directory (needs a superuser): %v", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Skipf("the Postgres data directory is not on this machine: %v", err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	major, _ := strconv.Atoi(version)
+	pgctl := fmt.Sprintf("/usr/lib/postgresql/%d/bin/pg_ctl", major/10000)
+	if _, err := os.Stat(pgctl); err != nil {
+		if pgctl, err = devstack.PGBinary("pg_ctl"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logf, err := os.CreateTemp("", "hookline-faults-postgres-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = logf.Close()
+	if err := os.Chown(logf.Name(), int(st.Uid), int(st.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{pgctl, "restart", "-D", dir, "-m", "fast", "-w", "-t", "60", "-l", logf.Name()}
+	switch uid := os.Geteuid(); {
+	case uid == int(st.Uid):
+		return exec.Command(args[0], args[1:]...)
+	case uid == 0:
+		owner, err := user.LookupId(strconv.Itoa(int(st.Uid)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exec.Command("runuser", append([]string{"-u", owner.Username, "--"}, args...)...)
+	default:
+		t.Fatalf("cannot restart Postgres: %s belongs to uid %d, this is uid %d", dir, st.Uid, uid)
+		return nil
+	}
+}
+
+// startWorker runs a Hookline worker for env in a child process (this test
+// binary), stopped when the test ends.
+func startWorker(t *testing.T, env *testenv.Env) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(),
+		"HOOKLINE_FAULTS_WORKER=1",
+		"FAULTS_DATABASE_URL="+env.DatabaseURL(),
+		"FAULTS_TEMPORAL="+env.TemporalHostPort(),
+		"FAULTS_NAMESPACE="+env.Namespace,
+		"FAULTS_TASK_QUEUE="+env.TaskQueue,
+		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+	)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+	})
+	return cmd
+}
+
+// childWorker is the worker process of startWorker.
+func childWorker() int {
+	ctx := context.Background()
+	pool, err := db.Open(ctx, os.Getenv("FAULTS_DATABASE_URL"), 8)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	key, _ := secretbox.ParseKey(os.Getenv("FAULTS_KEY"))
+	box, _ := secretbox.New(key)
+	c, err := client.Dial(client.Options{HostPort: os.Getenv("FAULTS_TEMPORAL"), Namespace: os.Getenv("FAULTS_NAMESPACE")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	guard := netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	disp := &workflows.Dispatcher{Client: c, TaskQueue: os.Getenv("FAULTS_TASK_QUEUE")}
+	acts := &activities.Activities{
+		Pool: pool, Box: box, HTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
+		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
+		Policy:        activities.RetryPolicy{Schedule: []time.Duration{time.Second, 2 * time.Second}},
+		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, UserAgent: "Hookline/faults",
+		ReconcileAfter: time.Second, RetentionDays: 30,
+	}
+	w := worker.New(c, disp.TaskQueue, worker.Options{})
+	workflows.Register(w, acts)
+	if err := w.Run(worker.InterruptCh()); err != nil {
+		fmt.Fprintln(os.Stderr, "child worker:", err)
+		return 1
+	}
+	return 0
+}
