@@ -140,6 +140,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 	if walked < 30 {
 		t.Fatalf("walked only %d routes", walked)
 	}
+	t.Logf("isolation walk: %d operations of the OpenAPI document, all classified; tenant B on tenant A's ids: no access, no foreign ids, no row changed", walked)
 	if after := tenantDigest(t, env, env.A.ID.String()); after != before {
 		t.Fatal("tenant B's calls changed tenant A's rows")
 	}
