@@ -51,6 +51,9 @@ func tenantDigest(t *testing.T, env *testenv.Env, tenant string) string {
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.delivery_id, x.number), '') FROM delivery_attempts x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM events x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM api_keys x WHERE tenant_id = $1",
+		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM audit_log x WHERE tenant_id = $1",
+		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.key), '') FROM idempotency_keys x WHERE tenant_id = $1",
+		"SELECT coalesce(string_agg(row_to_json(x)::text, '|'), '') FROM tenants x WHERE id = $1",
 	} {
 		var s string
 		if err := env.Pool.QueryRow(context.Background(), q, tenant).Scan(&s); err != nil {

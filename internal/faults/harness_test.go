@@ -36,13 +36,23 @@ import (
 
 // tally is what every scenario reports.
 type tally struct {
-	published, delivered, missing, duplicates, attempts int
-	cause                                               string
+	published, delivered, missing, duplicates, attempts, badSignatures int
+	cause                                                              string
 }
 
 func (tl tally) String() string {
-	return fmt.Sprintf("published %d, delivered %d (unique webhook-id), missing %d, duplicates %d (%s), attempts %d",
-		tl.published, tl.delivered, tl.missing, tl.duplicates, tl.cause, tl.attempts)
+	return fmt.Sprintf("published %d, delivered %d (unique webhook-id), missing %d, duplicates %d (%s), attempts %d, bad signatures %d",
+		tl.published, tl.delivered, tl.missing, tl.duplicates, tl.cause, tl.attempts, tl.badSignatures)
+}
+
+// notSucceeded counts env's deliveries in any state but succeeded.
+func notSucceeded(t *testing.T, env *testenv.Env) int {
+	t.Helper()
+	var n int
+	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE status <> 'succeeded'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // count compares the deliveries of endpoint with what rc received.
@@ -69,6 +79,12 @@ func count(t *testing.T, env *testenv.Env, endpointID string, rc *testenv.Receiv
 	seen := map[string]int{}
 	for _, r := range rc.Requests() {
 		seen[r.Header.Get(signing.HeaderID)]++
+		if len(r.Verified) == 0 || !r.Verified[0] {
+			tl.badSignatures++
+		}
+	}
+	if tl.badSignatures != 0 {
+		t.Errorf("%d requests failed Standard Webhooks verification", tl.badSignatures)
 	}
 	for id := range want {
 		if seen[id] == 0 {
