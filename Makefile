@@ -41,7 +41,7 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=1m for a longer run)
 	done
 
 faults: ## the fault-injection suite at size (figures in docs/RELIABILITY.md)
-	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|faults_test.go:[0-9]+: [^t]'
+	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|_test.go:[0-9]+: ' | grep -v testdbconf
 
 
 vet:

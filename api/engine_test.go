@@ -80,3 +80,32 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 		t.Fatal(r.Status)
 	}
 }
+
+// A producer whose first publish committed but whose response was lost (so
+// no workflow started) publishes the same id again: the retry starts the
+// pending delivery at once, and a further retry changes nothing.
+func TestRepublishStartsPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	ctx := context.Background()
+	err := db.Tx(ctx, env.Pool, func(q *dbq.Queries) error {
+		_, _, err := publish.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "lost-response", Type: "member.joined", Payload: json.RawMessage(`{}`)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"id": "lost-response", "type": "member.joined", "payload": map[string]any{}})
+		if r.Status != http.StatusOK || r.Map(t)["deliveries"] != float64(1) {
+			t.Fatalf("republish: %d %s", r.Status, r.Body)
+		}
+		env.Eventually(20*time.Second, "the pending delivery to be delivered", func() bool { return f.rc.Count() >= 1 })
+	}
+	ds := deliveriesOf(t, env, env.A, f.id, "")
+	env.WaitDelivery(ds[0]["id"].(string), "succeeded", 10*time.Second)
+	if len(ds) != 1 || f.rc.Count() != 1 {
+		t.Fatalf("%d deliveries, %d requests; want one of each", len(ds), f.rc.Count())
+	}
+}

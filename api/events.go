@@ -57,7 +57,8 @@ func (s *Server) registerEvents() {
 		Summary: "Publish an event", Tags: []string{tagEvents}, DefaultStatus: http.StatusAccepted,
 		Description: "Stores the event and creates one delivery for every active endpoint subscribed to its type, " +
 			"each delivered by its own workflow. 202 with the number of deliveries. Publishing an id again returns " +
-			"the original result with 200 and creates nothing. Needs the `publish_events` permission.",
+			"the original result with 200, creates nothing, and starts any of its deliveries still pending (a retry after a lost response). " +
+			"Needs the `publish_events` permission.",
 		MaxBodyBytes: publish.MaxPayloadBytes + 16<<10,
 		Errors:       []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
 	}, s.publishEvent)

@@ -396,6 +396,42 @@ func (q *Queries) ListOpenEndpointDeliveries(ctx context.Context, arg ListOpenEn
 	return items, nil
 }
 
+const listPendingEventDeliveries = `-- name: ListPendingEventDeliveries :many
+SELECT id, endpoint_id FROM deliveries
+WHERE tenant_id = $1 AND event_id = $2 AND replay_of IS NULL AND status = 'pending'
+`
+
+type ListPendingEventDeliveriesParams struct {
+	TenantID uuid.UUID
+	EventID  string
+}
+
+type ListPendingEventDeliveriesRow struct {
+	ID         uuid.UUID
+	EndpointID uuid.UUID
+}
+
+// The original publish's deliveries whose workflows may not have started.
+func (q *Queries) ListPendingEventDeliveries(ctx context.Context, arg ListPendingEventDeliveriesParams) ([]ListPendingEventDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, listPendingEventDeliveries, arg.TenantID, arg.EventID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPendingEventDeliveriesRow{}
+	for rows.Next() {
+		var i ListPendingEventDeliveriesRow
+		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listStalePendingDeliveries = `-- name: ListStalePendingDeliveries :many
 SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
 WHERE status = 'pending' AND created_at < $1

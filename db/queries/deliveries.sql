@@ -18,6 +18,11 @@ RETURNING *;
 SELECT count(*) FROM deliveries
 WHERE tenant_id = @tenant_id AND event_id = @event_id AND replay_of IS NULL;
 
+-- name: ListPendingEventDeliveries :many
+-- The original publish's deliveries whose workflows may not have started.
+SELECT id, endpoint_id FROM deliveries
+WHERE tenant_id = @tenant_id AND event_id = @event_id AND replay_of IS NULL AND status = 'pending';
+
 -- name: GetDelivery :one
 SELECT * FROM deliveries
 WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND id = @id;

@@ -131,7 +131,11 @@ func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) 
 	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds)}, ds, nil
 }
 
-// duplicate answers a re-publish of a known producer id with the original result.
+// duplicate answers a re-publish of a known producer id with the original
+// result. It also returns the original's deliveries still pending: a producer
+// retries when the first response was lost, which may have been after the
+// commit but before the workflows started, so starting them now (a no-op
+// for those already running) heals that without waiting for reconcile.
 func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) (Result, []Delivery, error) {
 	orig, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: tenantID, ID: id})
 	if err != nil {
@@ -141,7 +145,15 @@ func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id strin
 	if err != nil {
 		return Result{}, nil, err
 	}
-	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, nil, nil
+	rows, err := q.ListPendingEventDeliveries(ctx, dbq.ListPendingEventDeliveriesParams{TenantID: tenantID, EventID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	ds := make([]Delivery, len(rows))
+	for i, r := range rows {
+		ds[i] = Delivery{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: orig.Type}
+	}
+	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, ds, nil
 }
 
 // Validate checks an event and fills in a generated id when it has none.
