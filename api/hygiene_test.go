@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/testenv"
 )
 
@@ -63,12 +65,13 @@ func TestSecretHygiene(t *testing.T) {
 		t.Fatalf("deliveries during the grace period must verify with both secrets: %v", last.Verified)
 	}
 
-	needles := map[string]string{"API key": env.A.Key, "API key secret": env.A.Key[36:]}
+	_, keySecret, _ := authn.ParseAPIKey(env.A.Key)
+	needles := map[string]string{"API key": env.A.Key, "API key secret": keySecret}
 	for i, s := range secrets {
 		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
 		needles["endpoint secret "+string(rune('1'+i))] = s
 		needles["endpoint secret base64 "+string(rune('1'+i))] = strings.TrimPrefix(s, "whsec_")
-		needles["endpoint secret hex "+string(rune('1'+i))] = hexOf(raw)
+		needles["endpoint secret hex "+string(rune('1'+i))] = hex.EncodeToString(raw)
 	}
 	haystacks := map[string]string{"logs": env.LogText()}
 
@@ -133,15 +136,6 @@ func TestSecretHygiene(t *testing.T) {
 	if err := env.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_endpoints WHERE position(convert_to('whsec_', 'UTF8') in secret_ciphertext) > 0").Scan(&plain); err != nil || plain != 0 {
 		t.Fatalf("secret stored in the clear (%d rows, %v)", plain, err)
 	}
-}
-
-func hexOf(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return string(out)
 }
 
 // payloadsOf returns the raw payload bytes an event carries (inputs, results,

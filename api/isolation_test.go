@@ -81,8 +81,8 @@ func TestTenantIsolationWalk(t *testing.T) {
 		}
 		return deliveryID != ""
 	})
-	keyA := strings.TrimPrefix(env.A.Key, "hk_")[:32]
-	keyA = keyA[0:8] + "-" + keyA[8:12] + "-" + keyA[12:16] + "-" + keyA[16:20] + "-" + keyA[20:]
+	keyID, _, _ := authn.ParseAPIKey(env.A.Key)
+	keyA := keyID.String()
 	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA}
 	bTenantAdmin := env.Mint([]string{env.B.ID.String()}, authn.AllPermissions, time.Hour)
 	aIDs := []string{a.id, deliveryID, keyA}

@@ -4,11 +4,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -39,6 +36,7 @@ func devCmd(cfg *config.Config) *cobra.Command {
 		Use:   "dev",
 		Short: "Run everything in one process: embedded Temporal (+ Web UI) on Postgres, migrations, API and worker",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer startPprof(cmd.Context(), cfg.PprofAddr)()
 			return runDev(cmd.Context(), cmd, cfg)
 		},
 	}
@@ -90,8 +88,8 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	start := time.Now()
 	tsrv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 		Store: cfg.TemporalStore, PostgresServerURL: pg.ServerURL, DataDir: cfg.DataDir,
-		DatabasePrefix: temporalDBPrefix(cfg.DatabaseURL),
-		FrontendAddr:   cfg.TemporalAddress, UIAddr: cfg.UIAddr, Namespace: cfg.TemporalNamespace,
+		DatabaseURL:  cfg.DatabaseURL,
+		FrontendAddr: cfg.TemporalAddress, UIAddr: cfg.UIAddr, Namespace: cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributeNames(), Logger: log, HistoryShards: int32(cfg.TemporalShards),
 	})
 	if err != nil {
@@ -167,21 +165,6 @@ func (s *services) canary(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-// temporalDBPrefix names Temporal's databases after Hookline's (hookline →
-// hookline_temporal, hookline_temporal_visibility), shortened to a hash when
-// the names would pass Postgres's 63-byte identifier limit.
-func temporalDBPrefix(u string) string {
-	name := "hookline"
-	if parsed, err := url.Parse(u); err == nil && strings.Trim(parsed.Path, "/") != "" {
-		name = strings.Trim(parsed.Path, "/")
-	}
-	if len(name)+len("_temporal_visibility") > 63 {
-		sum := sha256.Sum256([]byte(name))
-		name = "hookline_" + hex.EncodeToString(sum[:6])
-	}
-	return name
 }
 
 // ensureDevSecrets generates the admin JWT secret and the encryption key on

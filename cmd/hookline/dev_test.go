@@ -111,9 +111,8 @@ func TestDevEndToEnd(t *testing.T) {
 	u, _ := url.Parse(dbURL)
 	u.User = url.User("postgres")
 	dbURL = u.String()
-	prefix := temporalDBPrefix(dbURL)
 	t.Cleanup(func() {
-		if err := devstack.DropDatabases(context.Background(), dbtest.ServerURL(), prefix+"_temporal", prefix+"_temporal_visibility"); err != nil {
+		if err := devstack.DropDatabases(context.Background(), dbtest.ServerURL(), devstack.TemporalDatabases(dbURL)...); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})

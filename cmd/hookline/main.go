@@ -35,11 +35,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := config.Resolve(cmd.Flags(), cfg); err != nil {
-				return err
-			}
-			servePprof(cmd.Context(), cfg.PprofAddr)
-			return nil
+			return config.Resolve(cmd.Flags(), cfg)
 		},
 	}
 	config.Bind(root.PersistentFlags(), cfg)

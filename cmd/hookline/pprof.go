@@ -5,14 +5,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
-	"time"
 )
 
-// servePprof serves Go's profiles on addr (when set) for the life of ctx:
-// `go tool pprof http://addr/debug/pprof/profile?seconds=30`.
-func servePprof(ctx context.Context, addr string) {
+// startPprof serves Go's profiles on addr (when set) until the returned stop
+// is called: `go tool pprof http://addr/debug/pprof/profile?seconds=30`.
+// Only the long-running commands (serve, worker, dev) start it, so a bench
+// parent or a CLI call never takes the port from the process to profile.
+func startPprof(ctx context.Context, addr string) (stop func()) {
 	if addr == "" {
-		return
+		return func() {}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -20,14 +21,13 @@ func servePprof(ctx context.Context, addr string) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
 	go func() {
-		if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		defer close(done)
+		if err := serveHTTP(ctx, slog.Default(), "pprof", addr, mux); err != nil {
 			slog.Warn("pprof server stopped", "addr", addr, "err", err)
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
+	return func() { cancel(); <-done }
 }

@@ -17,6 +17,7 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			defer startPprof(ctx, cfg.PprofAddr)()
 			log := newLogger(cfg, "json")
 			s, err := newServices(ctx, cfg, log, true, true)
 			if err != nil {
@@ -48,6 +49,7 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 		Short: "Run a Temporal worker: delivery, verification, ingest, reconcile and retention workflows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			defer startPprof(ctx, cfg.PprofAddr)()
 			log := newLogger(cfg, "json")
 			s, err := newServices(ctx, cfg, log, false, false)
 			if err != nil {

@@ -1,10 +1,11 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,7 @@ func (r *run) baselines(ctx context.Context) error {
 	n := r.o.Events * r.o.Endpoints
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 	post := func(ctx context.Context, endpoint, msgID string, body []byte) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.rcURL+"/hook/"+endpoint, strings.NewReader(string(body)))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.rcURL+"/hook/"+endpoint, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
@@ -50,9 +51,9 @@ func (r *run) baselines(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(64)
 	for i := 0; i < r.o.Events; i++ {
-		body := envelope("plain-"+itoa(i), i)
+		body := envelope("plain-"+strconv.Itoa(i), i)
 		for e := 0; e < r.o.Endpoints; e++ {
-			g.Go(func() error { return post(gctx, "ep"+itoa(e), uuid.NewString(), body) })
+			g.Go(func() error { return post(gctx, "ep"+strconv.Itoa(e), uuid.NewString(), body) })
 		}
 	}
 	if err := g.Wait(); err != nil {
@@ -84,7 +85,9 @@ func (r *run) baselines(ctx context.Context) error {
 	producers, pctx := errgroup.WithContext(ctx)
 	producers.SetLimit(r.o.Concurrency)
 	for i := 0; i < r.o.Events; i++ {
-		producers.Go(func() error { return r.enqueue(pctx, "durable-"+itoa(i), envelope("durable-"+itoa(i), i)) })
+		producers.Go(func() error {
+			return r.enqueue(pctx, "durable-"+strconv.Itoa(i), envelope("durable-"+strconv.Itoa(i), i))
+		})
 	}
 	if err := producers.Wait(); err != nil {
 		return err

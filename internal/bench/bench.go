@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -115,7 +114,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			if err := devstack.DropDatabases(ctx, pg.ServerURL, name, name+"_temporal", name+"_temporal_visibility"); err != nil {
+			if err := devstack.DropDatabases(ctx, pg.ServerURL, append([]string{name}, devstack.TemporalDatabases(pg.DatabaseURL(name))...)...); err != nil {
 				o.Log.Warn("bench: dropping databases", "err", err)
 			}
 		}()
@@ -281,7 +280,3 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, cond func(
 		}
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func errFmt(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,7 +24,7 @@ func samplePayload(i int) map[string]any {
 func (r *run) setupEndpoints(ctx context.Context) error {
 	secrets := map[string]string{}
 	for i := 0; i < r.o.Endpoints; i++ {
-		name := "ep" + itoa(i)
+		name := "ep" + strconv.Itoa(i)
 		ep, err := r.api.createEndpoint(ctx, r.rcURL+"/hook/"+name, []string{"comment.created"})
 		if err != nil {
 			return err
@@ -40,7 +41,7 @@ func (r *run) publishAll(ctx context.Context, prefix, typ string, n, rate int) (
 	var mu sync.Mutex
 	at := make(map[string]time.Time, n)
 	pub := func(i int) error {
-		id := prefix + itoa(i)
+		id := prefix + strconv.Itoa(i)
 		t := time.Now()
 		if err := r.api.publish(ctx, id, typ, samplePayload(i)); err != nil {
 			return err

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +30,7 @@ func (r *run) paging(ctx context.Context) error {
 	statuses := []string{"succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "failed", "dead_letter", "in_flight", "succeeded"}
 	for i, typ := range types {
 		if _, err := r.pool.Exec(ctx, "INSERT INTO events (tenant_id, id, type, payload, occurred_at) VALUES ($1, $2, $3, '{}', now())",
-			tenant, "page-ev-"+itoa(i), typ); err != nil {
+			tenant, "page-ev-"+strconv.Itoa(i), typ); err != nil {
 			return err
 		}
 	}
@@ -42,7 +44,7 @@ func (r *run) paging(ctx context.Context) error {
 				return nil, nil
 			}
 			t := base.Add(-time.Duration(i) * time.Second)
-			row := []any{uuid.New(), tenant, endpoint, "page-ev-" + itoa(i%3), types[i%3], statuses[(i/3)%len(statuses)], 1, t, t}
+			row := []any{uuid.New(), tenant, endpoint, "page-ev-" + strconv.Itoa(i%3), types[i%3], statuses[(i/3)%len(statuses)], 1, t, t}
 			i++
 			return row, nil
 		}))
@@ -57,7 +59,7 @@ func (r *run) paging(ctx context.Context) error {
 	cursorAt := func(filter string, args []any, offset int) (string, error) {
 		var at time.Time
 		var id uuid.UUID
-		q := "SELECT created_at, id FROM deliveries WHERE endpoint_id = $1 " + filter + " ORDER BY created_at DESC, id DESC OFFSET " + itoa(offset) + " LIMIT 1"
+		q := "SELECT created_at, id FROM deliveries WHERE endpoint_id = $1 " + filter + " ORDER BY created_at DESC, id DESC OFFSET " + strconv.Itoa(offset) + " LIMIT 1"
 		err := r.pool.QueryRow(ctx, q, append([]any{endpoint}, args...)...).Scan(&at, &id)
 		return cursor.Cursor{CreatedAt: at, ID: id}.String(), err
 	}
@@ -95,7 +97,7 @@ func (r *run) paging(ctx context.Context) error {
 			}
 		}
 		if len(page.Data) == 0 {
-			return errFmt("empty page for %v", c.q)
+			return fmt.Errorf("empty page for %v", c.q)
 		}
 		if c.p50 != nil {
 			*c.p50 = percentile(ds, 50)

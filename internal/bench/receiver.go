@@ -1,12 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -127,7 +127,7 @@ type receiverClient struct{ base string }
 
 func (c receiverClient) setSecrets(ctx context.Context, s map[string]string) error {
 	b, _ := json.Marshal(s)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/_secrets", strings.NewReader(string(b)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/_secrets", bytes.NewReader(b))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,9 +43,9 @@ type TemporalOptions struct {
 	// connection, ~10 workflows/s: a fallback only).
 	Store string
 	// PostgresServerURL is the Postgres server; Temporal gets databases of
-	// its own on it (DatabasePrefix + "_temporal", "_temporal_visibility").
+	// its own on it, named after Hookline's (TemporalDatabases).
 	PostgresServerURL string
-	DatabasePrefix    string
+	DatabaseURL       string // Hookline's database
 	DataDir           string
 	FrontendAddr      string // host:port of the gRPC frontend, e.g. 127.0.0.1:7233
 	UIAddr            string // host:port of the Web UI; empty for none
@@ -235,11 +237,8 @@ func postgresPersistence(ctx context.Context, o TemporalOptions) (config.Persist
 			MaxConns: conns, MaxIdleConns: conns, MaxConnLifetime: time.Hour,
 		}
 	}
-	prefix := o.DatabasePrefix
-	if prefix == "" {
-		prefix = "hookline"
-	}
-	main, vis := sqlCfg(prefix+"_temporal", 40), sqlCfg(prefix+"_temporal_visibility", 10)
+	names := TemporalDatabases(o.DatabaseURL)
+	main, vis := sqlCfg(names[0], 40), sqlCfg(names[1], 10)
 	for _, s := range []struct {
 		cfg    *config.SQL
 		schema string
@@ -356,3 +355,19 @@ func (quietSDKLogger) Debug(string, ...any) {}
 func (quietSDKLogger) Info(string, ...any)  {}
 func (quietSDKLogger) Warn(string, ...any)  {}
 func (quietSDKLogger) Error(string, ...any) {}
+
+// TemporalDatabases names the embedded Temporal's databases after Hookline's
+// database in databaseURL (hookline → hookline_temporal,
+// hookline_temporal_visibility), hashing the prefix when the names would pass
+// Postgres's 63-byte identifier limit.
+func TemporalDatabases(databaseURL string) []string {
+	name := "hookline"
+	if u, err := url.Parse(databaseURL); err == nil && strings.Trim(u.Path, "/") != "" {
+		name = strings.Trim(u.Path, "/")
+	}
+	if len(name)+len("_temporal_visibility") > 63 {
+		sum := sha256.Sum256([]byte(name))
+		name = "hookline_" + hex.EncodeToString(sum[:6])
+	}
+	return []string{name + "_temporal", name + "_temporal_visibility"}
+}

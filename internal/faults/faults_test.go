@@ -25,6 +25,7 @@ import (
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/signing"
 	"github.com/hookline/hookline/internal/testenv"
@@ -89,9 +90,7 @@ func TestWorkerKilledMidAttempt(t *testing.T) {
 	if tl.missing != 0 || tl.delivered != tl.published || redelivered == 0 {
 		t.Fatalf("%s; the killed attempt was redelivered %d times with its webhook-id", tl, redelivered)
 	}
-	var status string
-	_ = env.Pool.QueryRow(context.Background(), "SELECT status FROM deliveries WHERE id = $1", firstID).Scan(&status)
-	if status != activities.StatusSucceeded {
+	if status, _ := env.Delivery(firstID); status != activities.StatusSucceeded {
 		t.Fatalf("the interrupted delivery is %s", status)
 	}
 	if n := notSucceeded(t, env); n != 0 {
@@ -110,7 +109,7 @@ func TestPostgresConnectionsTerminated(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		admin, err := db.Open(context.Background(), testenv.ServerURLFor(env), 1)
+		admin, err := db.Open(context.Background(), dbtest.ServerURL(), 1)
 		if err != nil {
 			return
 		}

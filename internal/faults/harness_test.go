@@ -4,7 +4,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/devstack"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/publish"
@@ -152,7 +152,7 @@ func waitAllFinal(t *testing.T, env *testenv.Env, endpointID string, timeout tim
 func pgRestartCommand(t *testing.T, env *testenv.Env) *exec.Cmd {
 	t.Helper()
 	ctx := context.Background()
-	admin, err := db.Open(ctx, testenv.ServerURLFor(env), 1)
+	admin, err := db.Open(ctx, dbtest.ServerURL(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func startWorker(t *testing.T, env *testenv.Env) *exec.Cmd {
 		"FAULTS_TEMPORAL="+env.TemporalHostPort(),
 		"FAULTS_NAMESPACE="+env.Namespace,
 		"FAULTS_TASK_QUEUE="+env.TaskQueue,
-		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(testenv.EncryptionKey()),
 	)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -241,7 +241,7 @@ func childWorker() int {
 	acts := &activities.Activities{
 		Pool: pool, Box: box, HTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
 		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		Policy:        activities.RetryPolicy{Schedule: []time.Duration{time.Second, 2 * time.Second}},
+		Policy:        activities.RetryPolicy{Schedule: testenv.DefaultSchedule()},
 		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, UserAgent: "Hookline/faults",
 		ReconcileAfter: time.Second, RetentionDays: 30,
 	}

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +15,7 @@ import (
 // fixed by its first use; later tags outside that set are dropped and
 // missing ones left empty, as Prometheus needs one label set per name.
 func (m *Metrics) TemporalHandler() client.MetricsHandler {
-	return &sdkHandler{reg: &sdkRegistry{reg: m.Registry, vecs: map[string]any{}}}
+	return &sdkHandler{reg: &sdkRegistry{reg: m.Registry, vecs: map[string]any{}, keys: map[string][]string{}}}
 }
 
 type sdkRegistry struct {
@@ -31,10 +30,28 @@ type sdkHandler struct {
 	tags map[string]string
 }
 
-var invalidName = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+// sanitize replaces each character Prometheus does not allow in a name with
+// '_'. The SDK asks for handlers and metrics on every task, so the common
+// case (nothing to replace) returns s without allocating.
+func sanitize(s string) string {
+	valid := func(r rune) bool {
+		return r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
+	}
+	for _, r := range s {
+		if !valid(r) {
+			return strings.Map(func(r rune) rune {
+				if valid(r) {
+					return r
+				}
+				return '_'
+			}, s)
+		}
+	}
+	return s
+}
 
 func promName(name string) string {
-	name = invalidName.ReplaceAllString(name, "_")
+	name = sanitize(name)
 	if !strings.HasPrefix(name, "temporal_") {
 		name = "temporal_" + name
 	}
@@ -47,7 +64,7 @@ func (h *sdkHandler) WithTags(tags map[string]string) client.MetricsHandler {
 		merged[k] = v
 	}
 	for k, v := range tags {
-		merged[invalidName.ReplaceAllString(k, "_")] = v
+		merged[sanitize(k)] = v
 	}
 	return &sdkHandler{reg: h.reg, tags: merged}
 }
@@ -57,9 +74,6 @@ func (h *sdkHandler) vec(name string, mk func(labels []string) prometheus.Collec
 	r := h.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.keys == nil {
-		r.keys = map[string][]string{}
-	}
 	if v, ok := r.vecs[name]; ok {
 		return v, r.keys[name]
 	}

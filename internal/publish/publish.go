@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/requestid"
 )
 
 // MaxPayloadBytes bounds an event payload.
@@ -166,7 +167,7 @@ func Validate(ev *Event) error {
 		}
 		ev.ID = "evt_" + strings.ReplaceAll(id.String(), "-", "")
 	}
-	if len(ev.ID) > 255 || !printable(ev.ID) {
+	if !requestid.Valid(ev.ID, 255) {
 		return apperr.Invalid("body.id", ev.ID, "id must be 1–255 printable ASCII characters")
 	}
 	if ev.Type == "" || len(ev.Type) > 255 {
@@ -181,13 +182,4 @@ func Validate(ev *Event) error {
 	}
 	ev.Payload = trimmed
 	return nil
-}
-
-func printable(s string) bool {
-	for _, r := range s {
-		if r < 0x21 || r > 0x7e {
-			return false
-		}
-	}
-	return true
 }

@@ -50,20 +50,16 @@ type Tenant struct {
 
 // Env is one test's running Hookline.
 type Env struct {
-	t          testing.TB
-	Pool       *pgxpool.Pool
-	Box        *secretbox.Box
-	JWT        authn.JWTConfig
-	Temporal   client.Client
-	Namespace  string
-	TaskQueue  string
-	Dispatcher *workflows.Dispatcher
-	Activities *activities.Activities
-	Metrics    *metrics.Metrics
-	Server     *api.Server
-	URL        string
-	logs       *syncWriter // everything the API and worker logged
-	A, B       Tenant
+	t         testing.TB
+	Pool      *pgxpool.Pool
+	JWT       authn.JWTConfig
+	Temporal  client.Client
+	Namespace string
+	TaskQueue string
+	Metrics   *metrics.Metrics
+	URL       string
+	logs      *syncWriter // everything the API and worker logged
+	A, B      Tenant
 	// SuperToken is an admin JWT for every tenant with every permission.
 	SuperToken string
 }
@@ -119,15 +115,15 @@ func New(t testing.TB, opts ...Options) *Env {
 		o.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 	if o.Schedule == nil {
-		o.Schedule = []time.Duration{time.Second, 2 * time.Second}
+		o.Schedule = DefaultSchedule()
 	}
 	ts := sharedServer(t)
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
+	box, err := secretbox.New(EncryptionKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &Env{
-		t: t, Pool: dbtest.New(t), Box: box, Namespace: ts.GetDefaultNamespace(),
+		t: t, Pool: dbtest.New(t), Namespace: ts.GetDefaultNamespace(),
 		TaskQueue: "hookline-test-" + uuid.NewString(), logs: &syncWriter{w: &bytes.Buffer{}},
 		JWT: authn.JWTConfig{HMACSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "hookline", Audience: "hookline-admin", Leeway: time.Second},
 	}
@@ -149,18 +145,18 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	t.Cleanup(tc.Close)
 	e.Temporal = tc
-	e.Dispatcher = &workflows.Dispatcher{Client: e.Temporal, TaskQueue: e.TaskQueue, Logger: log}
-	e.Activities = &activities.Activities{
+	dispatcher := &workflows.Dispatcher{Client: e.Temporal, TaskQueue: e.TaskQueue, Logger: log}
+	acts := &activities.Activities{
 		Pool: e.Pool, Box: box,
 		HTTP:          dialGuard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
 		ChallengeHTTP: dialGuard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
 		Policy:        activities.RetryPolicy{Schedule: o.Schedule},
-		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: e.Dispatcher, Logger: log},
+		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: dispatcher, Logger: log},
 		UserAgent:     "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
 	}
 	if !o.NoWorker {
 		w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
-		workflows.Register(w, e.Activities)
+		workflows.Register(w, acts)
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -171,11 +167,11 @@ func New(t testing.TB, opts ...Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Server = api.New(api.Deps{
-		Pool: e.Pool, Box: box, JWT: verifier, Temporal: e.Temporal, Dispatcher: e.Dispatcher,
+	apiServer := api.New(api.Deps{
+		Pool: e.Pool, Box: box, JWT: verifier, Temporal: e.Temporal, Dispatcher: dispatcher,
 		Guard: guard, AllowHTTP: true, Logger: log, Version: "test", Metrics: e.Metrics,
 	})
-	srv := httptest.NewServer(e.Server.Handler())
+	srv := httptest.NewServer(apiServer.Handler())
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 
@@ -188,9 +184,12 @@ func New(t testing.TB, opts ...Options) *Env {
 // TemporalHostPort is the frontend of the shared test server.
 func (e *Env) TemporalHostPort() string { return server.GetFrontendHostPort() }
 
-// ServerURLFor is a superuser connection to the Env's Postgres server (for
-// fault injection such as pg_terminate_backend).
-func ServerURLFor(*Env) string { return dbtest.ServerURL() }
+// EncryptionKey is the secretbox key of every Env: a worker run in another
+// process needs it to open the endpoint secrets.
+func EncryptionKey() []byte { return bytes.Repeat([]byte{7}, 32) }
+
+// DefaultSchedule is an Env's retry schedule unless Options.Schedule is set.
+func DefaultSchedule() []time.Duration { return []time.Duration{time.Second, 2 * time.Second} }
 
 // DatabaseURL is the connection string of the Env's database.
 func (e *Env) DatabaseURL() string { return e.Pool.Config().ConnString() }
