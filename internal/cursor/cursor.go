@@ -36,8 +36,10 @@ func Parse(s string) (*Cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s) // one encoding per cursor
-	if err != nil || len(b) != 25 || b[0] != version {
+	// One encoding per cursor: Strict rejects stray trailing bits, the length
+	// check the CR/LF the decoder would otherwise skip.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || len(s) != base64.RawURLEncoding.EncodedLen(25) || len(b) != 25 || b[0] != version {
 		return nil, apperr.BadRequest("query.cursor", "malformed cursor; pass next_cursor from a previous page")
 	}
 	id, _ := uuid.FromBytes(b[9:])
