@@ -25,7 +25,9 @@ type Activities struct {
 	ChallengeHTTP *http.Client
 	Policy        RetryPolicy
 	Publisher     *publish.Publisher
-	UserAgent     string
+	// Workflows lets reconcile see and restart delivery workflows.
+	Workflows Workflows
+	UserAgent string
 	// ReconcileAfter is how old a pending delivery must be before reconcile
 	// restarts its workflow.
 	ReconcileAfter time.Duration

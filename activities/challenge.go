@@ -25,6 +25,9 @@ const (
 	ReasonConnectionError   = "connection_error"
 	ReasonBlockedAddress    = "blocked_address"
 	ReasonEndpointNotFound  = "endpoint_not_found"
+	// ReasonURLChanged: the URL was changed while its challenge ran, so the
+	// answer proves nothing about the new one.
+	ReasonURLChanged = "url_changed"
 )
 
 // VerificationEventType is the type field of a challenge request.
@@ -43,6 +46,9 @@ type VerifyResult struct {
 	Verified   bool   `json:"verified"`
 	Reason     string `json:"reason,omitempty"`
 	StatusCode int    `json:"status_code,omitempty"`
+	// URL is the one challenged: the result is recorded only while the
+	// endpoint still has it.
+	URL string `json:"url,omitempty"`
 }
 
 // SendChallenge POSTs a signed challenge to the endpoint and checks that the
@@ -56,7 +62,7 @@ func (a *Activities) SendChallenge(ctx context.Context, in VerifyInput) (VerifyR
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("load endpoint: %w", err)
 	}
-	secrets, err := a.signingSecrets(ep.TenantID, ep.ID, ep.SecretCiphertext, ep.PreviousSecretCiphertext, ep.PreviousSecretExpiresAt)
+	secrets, err := a.signingSecrets(ep.TenantID, ep.ID, ep.SecretCiphertext, nil)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -69,7 +75,9 @@ func (a *Activities) SendChallenge(ctx context.Context, in VerifyInput) (VerifyR
 	})
 	msgID := "verify_" + strings.ReplaceAll(uuid.NewString(), "-", "")
 	out := a.send(ctx, a.ChallengeHTTP, ep.Url, msgID, body, secrets[:1])
-	return judgeChallenge(out, challenge), nil
+	res := judgeChallenge(out, challenge)
+	res.URL = ep.Url
+	return res, nil
 }
 
 func judgeChallenge(out postOutcome, challenge string) VerifyResult {
@@ -102,25 +110,37 @@ type RecordVerificationInput struct {
 }
 
 // RecordVerification stores the outcome on the endpoint (verified_at keeps
-// the last success) and writes one audit row, in one transaction.
-func (a *Activities) RecordVerification(ctx context.Context, in RecordVerificationInput) error {
-	return db.Tx(ctx, a.Pool, func(q *dbq.Queries) error {
-		var reason *string
-		if !in.Result.Verified {
-			reason = &in.Result.Reason
-		}
-		_, err := q.RecordEndpointVerification(ctx, dbq.RecordEndpointVerificationParams{
-			Verified: in.Result.Verified, Reason: reason, TenantID: in.TenantID, ID: in.EndpointID,
-		})
+// the last success) and writes one audit row, in one transaction. The
+// outcome counts only for the URL that was challenged: if the endpoint's URL
+// changed meanwhile, nothing is marked verified and the result says
+// url_changed. It returns the result as recorded.
+func (a *Activities) RecordVerification(ctx context.Context, in RecordVerificationInput) (VerifyResult, error) {
+	res := in.Result
+	err := db.Tx(ctx, a.Pool, func(q *dbq.Queries) error {
+		ep, err := q.GetEndpointForUpdate(ctx, dbq.GetEndpointForUpdateParams{TenantID: in.TenantID, ID: in.EndpointID})
 		if db.IsNoRows(err) {
+			res = VerifyResult{Reason: ReasonEndpointNotFound}
 			return nil // deleted meanwhile: nothing to record
 		}
 		if err != nil {
+			return fmt.Errorf("load endpoint: %w", err)
+		}
+		if res.URL != "" && ep.Url != res.URL {
+			res = VerifyResult{Reason: ReasonURLChanged}
+		}
+		var reason *string
+		if !res.Verified {
+			reason = &res.Reason
+		}
+		if _, err := q.RecordEndpointVerification(ctx, dbq.RecordEndpointVerificationParams{
+			Verified: res.Verified, Reason: reason, TenantID: in.TenantID, ID: in.EndpointID,
+		}); err != nil {
 			return fmt.Errorf("record verification: %w", err)
 		}
 		return audit.Write(ctx, q, audit.Entry{
 			TenantID: in.TenantID, Actor: in.Actor, Action: "webhook_endpoint.verified", TargetType: "webhook_endpoint",
-			TargetID: in.EndpointID.String(), Details: in.Result, RequestID: in.RequestID,
+			TargetID: in.EndpointID.String(), Details: res, RequestID: in.RequestID,
 		})
 	})
+	return res, err
 }

@@ -76,7 +76,7 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	if d.EventOccurredAt == nil {
 		return AttemptResult{}, fmt.Errorf("delivery %s: event %s missing", d.ID, d.EventID)
 	}
-	secrets, err := a.signingSecrets(d.TenantID, d.EndpointID, d.SecretCiphertext, d.PreviousSecretCiphertext, d.PreviousSecretExpiresAt)
+	secrets, err := a.signingSecrets(d.TenantID, d.EndpointID, d.SecretCiphertext, d.PreviousSecrets)
 	if err != nil {
 		return AttemptResult{}, err
 	}
@@ -106,8 +106,12 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 		return AttemptResult{}, fmt.Errorf("record attempt: %w", err)
 	}
 	// The SDK logger adds the workflow and activity ids.
-	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "tenant_id", d.TenantID,
-		"attempt", in.Attempt, "status", res.Status, "status_code", out.code, "error", out.reason, "duration", dur)
+	logArgs := []any{"delivery_id", d.ID, "tenant_id", d.TenantID,
+		"attempt", in.Attempt, "status", res.Status, "status_code", out.code, "error", out.reason, "duration", dur}
+	if out.blocked {
+		logArgs = append(logArgs, "blocked_addr", out.blockedAddr)
+	}
+	activity.GetLogger(ctx).Info("delivery attempt", logArgs...)
 	if a.Metrics != nil {
 		a.Metrics.ObserveAttempt(outcomeClass(out), dur)
 		if Terminal(res.Status) {
@@ -142,16 +146,16 @@ func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d
 	return AttemptResult{Status: StatusFailed, Error: reason}, nil
 }
 
-// signingSecrets decrypts the current secret and, within its grace period,
-// the previous one.
-func (a *Activities) signingSecrets(tenantID, endpointID uuid.UUID, current, previous []byte, previousUntil *time.Time) ([]string, error) {
+// signingSecrets decrypts the current secret and the previous ones still
+// within their grace periods (the query selects those).
+func (a *Activities) signingSecrets(tenantID, endpointID uuid.UUID, current []byte, previous [][]byte) ([]string, error) {
 	cur, err := a.Box.OpenEndpointSecret(tenantID, endpointID, current)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt endpoint secret: %w", err)
 	}
 	secrets := []string{cur}
-	if previous != nil && previousUntil != nil && a.now().Before(*previousUntil) {
-		prev, err := a.Box.OpenEndpointSecret(tenantID, endpointID, previous)
+	for _, p := range previous {
+		prev, err := a.Box.OpenEndpointSecret(tenantID, endpointID, p)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt previous endpoint secret: %w", err)
 		}
@@ -186,7 +190,12 @@ type postOutcome struct {
 	retryable  bool
 	retryAfter time.Duration
 	blocked    bool
+	// blockedAddr is the refused address: logged, never stored or returned.
+	blockedAddr string
 }
+
+// BlockedReason is last_error of an attempt the SSRF guard refused.
+const BlockedReason = "blocked address: the endpoint resolves to a private, loopback or reserved address"
 
 // post sends one signed request and classifies what came back.
 func (a *Activities) post(ctx context.Context, url, msgID string, body []byte, secrets []string) postOutcome {
@@ -223,7 +232,9 @@ func classifyError(err error) postOutcome {
 	var be *netguard.BlockedError
 	switch {
 	case errors.As(err, &be):
-		return postOutcome{reason: "blocked address: " + be.Addr.String() + " is not allowed", blocked: true}
+		// The resolved address is for the operator's log only: telling the
+		// tenant which internal address a name resolves to is a map of our network.
+		return postOutcome{reason: BlockedReason, blocked: true, blockedAddr: be.Addr.String()}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
 		return postOutcome{reason: "timeout", retryable: true}
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -5,35 +5,98 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/publish"
 )
 
-// reconcileBatch bounds how many stale deliveries one reconcile run restarts.
+// reconcileBatch bounds how many overdue deliveries one reconcile run checks.
 const reconcileBatch = 1000
 
-// ReconcilePending starts workflows for deliveries still pending after
-// ReconcileAfter: their publisher committed but crashed before starting them.
-// Starting a running workflow again is a no-op.
-func (a *Activities) ReconcilePending(ctx context.Context) (int, error) {
-	rows, err := dbq.New(a.Pool).ListStalePendingDeliveries(ctx, dbq.ListStalePendingDeliveriesParams{
+// closedLookback is how far back reconcile asks visibility for delivery
+// workflows that closed without a final status.
+const closedLookback = 24 * time.Hour
+
+// Workflows is what reconcile needs from Temporal (workflows.Dispatcher).
+type Workflows interface {
+	publish.Starter
+	RunState(ctx context.Context, deliveryID uuid.UUID) (publish.RunState, error)
+	ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error)
+}
+
+// ReconcileResult counts what a reconcile run did.
+type ReconcileResult struct {
+	Started int `json:"started"`
+	Settled int `json:"settled"`
+}
+
+// ReconcileDeliveries finds open deliveries whose workflow is not running
+// and heals them: pending rows whose publisher crashed between commit and
+// start, rows whose workflow failed or timed out, are started (again); rows
+// whose workflow an operator terminated, or that ended without recording a
+// final status, are settled as failed with the reason in last_error.
+func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, error) {
+	q := dbq.New(a.Pool)
+	overdue, err := q.ListOverdueDeliveries(ctx, dbq.ListOverdueDeliveriesParams{
 		OlderThan: a.now().Add(-a.ReconcileAfter), RowLimit: reconcileBatch,
 	})
 	if err != nil {
-		return 0, fmt.Errorf("list pending deliveries: %w", err)
+		return ReconcileResult{}, fmt.Errorf("list overdue deliveries: %w", err)
 	}
-	ds := make([]publish.Delivery, len(rows))
-	for i, r := range rows {
-		ds[i] = publish.Delivery{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType}
+	candidates := make([]publish.Delivery, 0, len(overdue))
+	for _, r := range overdue {
+		candidates = append(candidates, publish.Delivery{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType})
 	}
-	if len(ds) > 0 {
-		if err := a.Publisher.Starter.Start(ctx, ds); err != nil {
-			return 0, err
+	if ids, err := a.Workflows.ClosedOpen(ctx, a.now().Add(-closedLookback)); err != nil {
+		a.logger().WarnContext(ctx, "reconcile: visibility query failed; checking overdue rows only", "err", err)
+	} else if len(ids) > 0 {
+		rows, err := q.ListOpenDeliveriesByID(ctx, ids)
+		if err != nil {
+			return ReconcileResult{}, fmt.Errorf("load closed deliveries: %w", err)
+		}
+		for _, r := range rows {
+			candidates = append(candidates, publish.Delivery{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType})
 		}
 	}
-	return len(ds), nil
+	var res ReconcileResult
+	var start []publish.Delivery
+	seen := map[uuid.UUID]bool{}
+	for _, d := range candidates {
+		if seen[d.ID] {
+			continue
+		}
+		seen[d.ID] = true
+		state, err := a.Workflows.RunState(ctx, d.ID)
+		if err != nil {
+			return res, fmt.Errorf("describe delivery workflow: %w", err)
+		}
+		reason := ""
+		switch state {
+		case publish.RunMissing, publish.RunFailed:
+			start = append(start, d)
+		case publish.RunTerminated:
+			reason = "delivery workflow was terminated in Temporal"
+		case publish.RunEnded:
+			reason = "delivery workflow ended without recording a final status"
+		}
+		if reason == "" {
+			continue
+		}
+		n, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: StatusFailed, LastError: &reason, ID: d.ID})
+		if err != nil {
+			return res, fmt.Errorf("settle delivery: %w", err)
+		}
+		res.Settled += int(n)
+	}
+	if len(start) > 0 {
+		if err := a.Workflows.Start(ctx, start); err != nil {
+			return res, err
+		}
+	}
+	res.Started = len(start)
+	return res, nil
 }
 
 // RetentionResult counts what a retention run deleted.

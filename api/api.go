@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -50,6 +51,7 @@ type Server struct {
 	api       huma.API
 	router    chi.Router
 	publisher *publish.Publisher
+	idem      *idempotency.Store
 	now       func() time.Time
 }
 
@@ -61,7 +63,8 @@ func New(d Deps) *Server {
 	r := chi.NewRouter()
 	s := &Server{Deps: d, router: r, now: time.Now}
 	s.publisher = &publish.Publisher{Pool: d.Pool, Starter: d.Dispatcher, Logger: d.Logger}
-	r.Use(s.requestContext, s.recoverer, jsonByDefault)
+	s.idem = &idempotency.Store{Pool: d.Pool, Box: d.Box}
+	r.Use(s.requestContext, s.recoverer, validQuery, jsonByDefault)
 
 	cfg := huma.DefaultConfig("Hookline API", d.Version)
 	cfg.Info.Description = apiDescription
@@ -69,7 +72,7 @@ func New(d Deps) *Server {
 	cfg.Servers = []*huma.Server{{URL: "http://localhost:8080", Description: "hookline dev (make run)"}}
 	cfg.CreateHooks = nil // no "$schema" links in bodies: responses are exactly the documented shapes
 	cfg.OpenAPIPath = "/openapi"
-	cfg.DocsPath = "/docs"
+	cfg.DocsPath = "" // Huma's page loads its UI from a CDN; ours is embedded (docs.go)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		schemeAPIKey: {
 			Type: "http", Scheme: "bearer", BearerFormat: "hk_<id>_<secret>",
@@ -89,6 +92,7 @@ func New(d Deps) *Server {
 		{Name: tagHealth, Description: "Liveness and readiness probes."},
 	}
 	s.api = humachi.New(r, cfg)
+	s.registerDocs()
 	s.api.UseMiddleware(operationRecorder)
 
 	s.registerHealth()

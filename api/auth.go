@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,6 +27,8 @@ const (
 type principal struct {
 	TenantID uuid.UUID // zero on admin routes without a tenant
 	Actor    audit.Actor
+	// Claims of an admin token (nil for API keys): which tenants it covers.
+	Claims *authn.AdminClaims
 }
 
 type principalKey struct{}
@@ -66,8 +69,10 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 	}
 	baseErrors := op.Errors
 	withErrors := func(o *huma.Operation, extra ...int) {
-		errs := append(slices.Clone(baseErrors), http.StatusUnauthorized, http.StatusForbidden)
+		// 400: malformed JSON or a query string that is not UTF-8, on any operation.
+		errs := append(slices.Clone(baseErrors), http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden)
 		o.Errors = append(errs, extra...)
+		o.Responses = maps.Clone(op.Responses) // Huma adds to the map: one per registration
 	}
 	if sc == scopeTenant {
 		v1 := op
@@ -143,8 +148,8 @@ func (s *Server) apiKeyAuth(perm string) func(huma.Context, func(huma.Context)) 
 }
 
 // adminAuth verifies an admin JWT; with tenantScoped it also resolves the path
-// tenant, which the token's tenants claim must cover (403) and which must
-// exist (404).
+// tenant, which the token's tenants claim must cover and which must exist
+// (404 either way).
 func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		tok, ok := bearer(ctx)
@@ -161,11 +166,7 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 			s.deny(ctx, http.StatusUnauthorized, "invalid admin token")
 			return
 		}
-		if !claims.Has(perm) {
-			s.deny(ctx, http.StatusForbidden, "admin token lacks the "+perm+" permission")
-			return
-		}
-		p := principal{Actor: audit.Actor{Kind: audit.ActorAdmin, ID: claims.Subject}}
+		p := principal{Actor: audit.Actor{Kind: audit.ActorAdmin, ID: claims.Subject}, Claims: claims}
 		if tenantScoped {
 			raw := ctx.Param("tenant_id")
 			id, err := uuid.Parse(raw)
@@ -174,10 +175,19 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 					&huma.ErrorDetail{Location: "path.tenant_id", Message: "expected a UUID", Value: raw})
 				return
 			}
+			// A tenant the token does not cover is as absent as one that
+			// does not exist: the answer must not tell them apart.
 			if !claims.CoversTenant(id) {
-				s.deny(ctx, http.StatusForbidden, "admin token does not cover this tenant")
+				s.deny(ctx, http.StatusNotFound, "tenant not found")
 				return
 			}
+		}
+		if !claims.Has(perm) {
+			s.deny(ctx, http.StatusForbidden, "admin token lacks the "+perm+" permission")
+			return
+		}
+		if tenantScoped {
+			id := uuid.MustParse(ctx.Param("tenant_id"))
 			if _, err := dbq.New(s.Pool).GetTenant(ctx.Context(), id); err != nil {
 				if db.IsNoRows(err) {
 					s.deny(ctx, http.StatusNotFound, "tenant not found")

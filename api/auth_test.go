@@ -8,6 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/testenv"
 )
@@ -95,8 +96,12 @@ func TestAdminJWTAuth(t *testing.T) {
 		{"wrong audience", hs(claims(func(c jwt.MapClaims) { c["aud"] = "someone-else" })), path, http.StatusUnauthorized},
 		{"wrong issuer", hs(claims(func(c jwt.MapClaims) { c["iss"] = "evil" })), path, http.StatusUnauthorized},
 		{"api key on admin path", env.A.Key, path, http.StatusUnauthorized},
-		{"tenants claim excludes path tenant", hs(claims(func(c jwt.MapClaims) { c["tenants"] = []string{env.B.ID.String()} })), path, http.StatusForbidden},
-		{"no tenants claim", hs(claims(func(c jwt.MapClaims) { delete(c, "tenants") })), path, http.StatusForbidden},
+		// Another tenant's path is 404, as for every resource of another tenant.
+		{"tenants claim excludes path tenant", hs(claims(func(c jwt.MapClaims) { c["tenants"] = []string{env.B.ID.String()} })), path, http.StatusNotFound},
+		{"no tenants claim", hs(claims(func(c jwt.MapClaims) { delete(c, "tenants") })), path, http.StatusNotFound},
+		{"uncovered tenant without permission", hs(claims(func(c jwt.MapClaims) {
+			c["tenants"], c["permissions"] = []string{env.B.ID.String()}, []string{authn.PermPublishEvents}
+		})), path, http.StatusNotFound},
 		{"missing permission", hs(claims(func(c jwt.MapClaims) { c["permissions"] = []string{authn.PermPublishEvents} })), path, http.StatusForbidden},
 		{"unknown tenant", hs(claims(nil)), "/admin/v1/tenants/00000000-0000-0000-0000-000000000001/webhooks", http.StatusNotFound},
 		{"malformed tenant id", hs(claims(nil)), "/admin/v1/tenants/nope/webhooks", http.StatusUnprocessableEntity},
@@ -111,5 +116,38 @@ func TestAdminJWTAuth(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 			}
 		})
+	}
+}
+
+// A token scoped to some tenants administers only those: the tenant list is
+// filtered, and creating a tenant needs "*".
+func TestScopedAdminTokenStaysInItsTenants(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	scoped := env.Mint([]string{env.A.ID.String()}, authn.AllPermissions, time.Hour)
+
+	var list struct {
+		Data []api.Tenant `json:"data"`
+	}
+	r := env.Do(http.MethodGet, "/admin/v1/tenants", scoped, nil)
+	r.JSON(t, &list)
+	if r.Status != http.StatusOK || len(list.Data) != 1 || list.Data[0].ID != env.A.ID {
+		t.Fatalf("scoped list: %d %s", r.Status, r.Body)
+	}
+	r = env.Do(http.MethodGet, "/admin/v1/tenants", env.SuperToken, nil)
+	r.JSON(t, &list)
+	if r.Status != http.StatusOK || len(list.Data) != 2 {
+		t.Fatalf("list for *: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(http.MethodPost, "/admin/v1/tenants", scoped, map[string]string{"name": "sneaky"}); r.Status != http.StatusForbidden {
+		t.Fatalf("scoped create-tenant: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(http.MethodPost, "/admin/v1/tenants", env.SuperToken, map[string]string{"name": "fine"}); r.Status != http.StatusCreated {
+		t.Fatalf("create-tenant with *: %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/api-keys", "/audit-log", "/webhooks"} {
+		if r := env.Do(http.MethodGet, "/admin/v1/tenants/"+env.B.ID.String()+path, scoped, nil); r.Status != http.StatusNotFound {
+			t.Fatalf("scoped token on B%s: %d %s", path, r.Status, r.Body)
+		}
 	}
 }

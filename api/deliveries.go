@@ -30,7 +30,7 @@ type Delivery struct {
 	LastStatusCode *int       `json:"last_status_code"`
 	LastError      *string    `json:"last_error"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	ReplayOf       *uuid.UUID `json:"replay_of" doc:"the delivery this one replays"`
+	ReplayOf       *uuid.UUID `json:"replay_of" nullable:"true" doc:"the delivery this one replays"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	CompletedAt    *time.Time `json:"completed_at"`

@@ -116,24 +116,24 @@ func TestRetryDeadLetterAndReplay(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t) // retry schedule 1s, 2s: three attempts
 	flaky := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
-	flaky.rc.Handler = func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+	flaky.rc.SetHandler(func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		if n < 2 {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
-	}
+	})
 	down := newEndpoint(t, env, env.A, []string{"comment.deleted"}, true)
 	failing := true
-	down.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+	down.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		if failing {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
-	}
+	})
 	gone := newEndpoint(t, env, env.A, []string{"member.joined"}, true)
-	gone.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) }
+	gone.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })
 
 	for _, typ := range []string{"comment.created", "comment.deleted", "member.joined"} {
 		if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": typ, "payload": map[string]any{"t": typ}}); r.Status != http.StatusAccepted {
@@ -211,6 +211,9 @@ func TestBlockedAddressFailsDelivery(t *testing.T) {
 	if f.rc.Count() != 0 || !strings.Contains(d["last_error"].(string), "blocked address") || d["attempt_count"] != 1.0 {
 		t.Fatalf("blocked delivery: %v, %d requests", d, f.rc.Count())
 	}
+	if strings.Contains(d["last_error"].(string), "127.0.0.1") {
+		t.Fatalf("last_error shows the tenant the resolved address: %q", d["last_error"])
+	}
 }
 
 func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
@@ -227,15 +230,37 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 		t.Fatalf("during grace: verified %v, signature %q", req.Verified, req.Header.Get("webhook-signature"))
 	}
 
-	// Grace 0: the old secret stops signing at once.
-	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 0})
-	newest := rot.Map(t)["secret"].(string)
-	f.rc.SetSecrets(newest, newSecret)
+	// A second rotation within the grace period keeps the first replaced
+	// secret signing too: receivers still on it lose nothing.
+	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 600})
+	third := rot.Map(t)["secret"].(string)
+	f.rc.SetSecrets(third, newSecret, f.secret)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 2}})
 	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 2 })
 	req = f.rc.Requests()[1]
-	if !req.Verified[0] || req.Verified[1] {
+	if !req.Verified[0] || !req.Verified[1] || !req.Verified[2] || len(strings.Fields(req.Header.Get("webhook-signature"))) != 3 {
+		t.Fatalf("after a second rotation in grace: verified %v", req.Verified)
+	}
+
+	// Grace 0: every earlier secret stops signing at once.
+	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 0})
+	newest := rot.Map(t)["secret"].(string)
+	f.rc.SetSecrets(newest, third, newSecret)
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 3}})
+	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 3 })
+	req = f.rc.Requests()[2]
+	if !req.Verified[0] || req.Verified[1] || req.Verified[2] {
 		t.Fatalf("after grace 0: verified %v", req.Verified)
+	}
+
+	// Four earlier secrets in grace is the bound: a fifth rotation is 409.
+	for i := 0; i < 4; i++ {
+		if r := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, nil); r.Status != http.StatusOK {
+			t.Fatalf("rotation %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, nil); r.Status != http.StatusConflict {
+		t.Fatalf("fifth rotation in grace: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -262,9 +287,9 @@ func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
 	for _, action := range []string{"purge", "delete"} {
 		f := newEndpoint(t, env, env.A, []string{"*"}, true)
-		f.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 			w.WriteHeader(http.StatusServiceUnavailable)
-		}
+		})
 		for i := 0; i < 3; i++ {
 			env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"i": i}})
 		}
@@ -308,7 +333,7 @@ func TestDeactivationFailsWaitingDeliveries(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
-	f.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) }
+	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) })
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
 	var id string
 	env.Eventually(20*time.Second, "delivery waiting", func() bool {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/publish"
@@ -63,9 +65,9 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := run.Get(ctx, &n); err != nil || n != 1 {
-		t.Fatalf("reconcile started %d (err %v), want 1", n, err)
+	var rec activities.ReconcileResult
+	if err := run.Get(ctx, &rec); err != nil || rec.Started != 1 {
+		t.Fatalf("reconcile started %d (err %v), want 1", rec.Started, err)
 	}
 	env.Eventually(20*time.Second, "orphan delivered", func() bool { return f.rc.Count() == 1 })
 	ds := deliveriesOf(t, env, env.A, f.id, "")
@@ -73,11 +75,52 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 
 	// Once it has run, reconcile leaves it alone.
 	run, _ = env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.ReconcileWorkflow)
-	if err := run.Get(ctx, &n); err != nil || n != 0 {
-		t.Fatalf("second reconcile started %d", n)
+	if err := run.Get(ctx, &rec); err != nil || rec.Started != 0 || rec.Settled != 0 {
+		t.Fatalf("second reconcile: %+v", rec)
 	}
 	if r := env.Do(http.MethodGet, "/v1/webhooks/"+f.id+"/deliveries", env.A.Key, nil); r.Status != http.StatusOK {
 		t.Fatal(r.Status)
+	}
+}
+
+// An operator terminates a delivery workflow in the Temporal UI while it
+// waits for a retry: reconcile finds the orphaned in_flight row through
+// visibility and settles it as failed, naming why.
+func TestReconcileSettlesTerminatedDelivery(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	ctx := context.Background()
+	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "member.joined", "payload": map[string]any{}})
+	var id string
+	env.Eventually(20*time.Second, "delivery waiting for its retry", func() bool {
+		ds := deliveriesOf(t, env, env.A, f.id, "?status=in_flight")
+		if len(ds) == 1 {
+			id = ds[0]["id"].(string)
+		}
+		return id != ""
+	})
+	if err := env.Temporal.TerminateWorkflow(ctx, "delivery/"+id, "", "operator"); err != nil {
+		t.Fatal(err)
+	}
+	env.Eventually(20*time.Second, "reconcile to settle the orphan", func() bool {
+		run, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.ReconcileWorkflow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec activities.ReconcileResult
+		if err := run.Get(ctx, &rec); err != nil {
+			t.Fatal(err)
+		}
+		status, _ := env.Delivery(id)
+		return status == "failed"
+	})
+	d := deliveriesOf(t, env, env.A, f.id, "")[0]
+	if !strings.Contains(d["last_error"].(string), "terminated") || f.rc.Count() != 1 {
+		t.Fatalf("settled delivery: %v after %d requests", d, f.rc.Count())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -52,7 +53,12 @@ type publishOutput struct {
 }
 
 func (s *Server) registerEvents() {
+	result := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(publish.Result{}), true, "PublishResult")
 	register(s, scopeTenant, authn.PermPublishEvents, huma.Operation{
+		Responses: map[string]*huma.Response{"200": {
+			Description: "Already published: the event's original result. Nothing new is created; deliveries of it still pending are started.",
+			Content:     map[string]*huma.MediaType{"application/json": {Schema: result}},
+		}},
 		OperationID: "publish-event", Method: http.MethodPost, Path: "/events",
 		Summary: "Publish an event", Tags: []string{tagEvents}, DefaultStatus: http.StatusAccepted,
 		Description: "Stores the event and creates one delivery for every active endpoint subscribed to its type, " +
@@ -68,7 +74,7 @@ func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOu
 	p := principalFrom(ctx)
 	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt}
 	var started []publish.Delivery
-	res, err := s.idempotent(ctx, p.TenantID, in.IdempotencyKey, "publish-event", in.Body, func(q *dbq.Queries) (int, any, error) {
+	res, err := s.idem.Do(ctx, p.TenantID, in.IdempotencyKey, "publish-event", in.Body, func(q *dbq.Queries) (int, any, error) {
 		r, ds, err := publish.WriteTx(ctx, q, p.TenantID, ev)
 		if err != nil {
 			return 0, nil, err
@@ -83,6 +89,6 @@ func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOu
 		return nil, err
 	}
 	s.publisher.StartAfterCommit(ctx, started)
-	out := &publishOutput{Status: res.status}
-	return out, res.decode(&out.Body)
+	out := &publishOutput{Status: res.Status}
+	return out, res.Decode(&out.Body)
 }

@@ -57,14 +57,14 @@ func TestRecordHistories(t *testing.T) {
 	}
 
 	flaky := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
-	flaky.rc.Handler = func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+	flaky.rc.SetHandler(func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		if n == 0 {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-	}
+	})
 	dead := newEndpoint(t, env, env.A, []string{"comment.deleted"}, true)
-	dead.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) }
+	dead.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) })
 	for _, typ := range []string{"comment.created", "comment.deleted"} {
 		env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": typ, "payload": map[string]any{"t": typ}})
 	}
@@ -83,9 +83,9 @@ func TestRecordHistories(t *testing.T) {
 
 	slow := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
 	cancelled := newEndpoint(t, slow, slow.A, []string{"*"}, true)
-	cancelled.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+	cancelled.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		w.WriteHeader(http.StatusInternalServerError)
-	}
+	})
 	slow.Do(http.MethodPost, "/v1/events", slow.A.Key, map[string]any{"type": "member.joined", "payload": map[string]any{}})
 	var cid string
 	slow.Eventually(10*time.Second, "waiting delivery", func() bool {
@@ -98,7 +98,7 @@ func TestRecordHistories(t *testing.T) {
 	save("delivery_cancelled", workflows.DeliveryWorkflowID(uuid.MustParse(cid)))
 
 	echo := newEndpoint(t, env, env.A, []string{"*"}, true)
-	echo.rc.Handler = testenv.Echo
+	echo.rc.SetHandler(testenv.Echo)
 	env.Do(http.MethodPost, "/v1/webhooks/"+echo.id+"/verify", env.A.Key, nil)
 	resp, err := env.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
 		Namespace: env.Namespace, Query: `WorkflowType = "VerifyEndpointWorkflow" AND HooklineEndpointId = "` + echo.id + `"`,

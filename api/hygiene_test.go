@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,16 +28,17 @@ func TestSecretHygiene(t *testing.T) {
 	env := testenv.New(t)
 	ctx := context.Background()
 	rc := testenv.NewReceiver(t)
-	failing := true
-	rc.Handler = func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+	var failing atomic.Bool // read by the receiver's goroutines
+	failing.Store(true)
+	rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
 		if strings.Contains(string(body), `"webhook.verification"`) {
 			testenv.Echo(n, w, r, body)
 			return
 		}
-		if failing {
+		if failing.Load() {
 			w.WriteHeader(http.StatusGone)
 		}
-	}
+	})
 	cr := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL, "events": []string{"*"}}, "Idempotency-Key", "hygiene-1")
 	ep := cr.Map(t)
 	id := ep["id"].(string)
@@ -53,7 +55,7 @@ func TestSecretHygiene(t *testing.T) {
 		}
 		return failed != ""
 	})
-	failing = false
+	failing.Store(false)
 	rep := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/deliveries/"+failed+"/replay", env.A.Key, nil).Map(t)
 	env.WaitDelivery(rep["id"].(string), "succeeded", 20*time.Second)
 	if v := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/verify", env.A.Key, nil); !strings.Contains(string(v.Body), `"verified":true`) {

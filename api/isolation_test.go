@@ -71,7 +71,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	a := newEndpoint(t, env, env.A, []string{"*"}, true)
-	a.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) }
+	a.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"secret": "a-only"}})
 	var deliveryID string
 	env.Eventually(20*time.Second, "A's delivery to fail", func() bool {

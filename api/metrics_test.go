@@ -19,7 +19,7 @@ func TestMetricsAfterPublishing(t *testing.T) {
 	env.Metrics.WatchBacklog(env.Pool)
 	ok := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	bad := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
-	bad.rc.Handler = func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) }
+	bad.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })
 	for i := 0; i < 3; i++ {
 		env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"i": i}})
 	}

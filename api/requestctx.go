@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -123,6 +126,27 @@ func operationRecorder(ctx huma.Context, next func(huma.Context)) {
 		ri.opID = ctx.Operation().OperationID
 	}
 	next(ctx)
+}
+
+// validQuery refuses a query string that is not valid UTF-8 (Postgres would
+// reject the bytes with a 500) with a 400 naming the parameter.
+func validQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, vs := range r.URL.Query() {
+			for _, v := range vs {
+				if utf8.ValidString(k) && utf8.ValidString(v) {
+					continue
+				}
+				loc, _ := json.Marshal("query." + strings.ToValidUTF8(k, "\uFFFD"))
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"title":"Bad Request","status":400,"detail":"query parameter is not valid UTF-8",` +
+					`"errors":[{"location":` + string(loc) + `,"message":"not valid UTF-8"}]}`))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // jsonByDefault treats a body sent without a JSON content type as JSON: curl

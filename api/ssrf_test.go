@@ -60,6 +60,11 @@ func TestSSRFGuard(t *testing.T) {
 	if rc.Count() != 0 || !strings.Contains(d["last_error"].(string), "blocked address") {
 		t.Fatalf("hostname %s → loopback: %v, %d requests reached it", host, d, rc.Count())
 	}
+	// The tenant learns it is blocked, not where the name points; the
+	// operator's log has the address.
+	if strings.Contains(d["last_error"].(string), "127.") || !strings.Contains(env.LogText(), `"blocked_addr":"127.`) {
+		t.Fatalf("resolved address leaked to the tenant or missing from the log: %q", d["last_error"])
+	}
 }
 
 // An allowed receiver answering 302 to a loopback URL is a failed attempt;

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/tenancy"
 )
@@ -40,10 +41,14 @@ func (s *Server) registerTenants() {
 	register(s, scopeAdmin, authn.PermManageTenants, huma.Operation{
 		OperationID: "create-tenant", Method: http.MethodPost, Path: "/admin/v1/tenants",
 		Summary: "Create a tenant", Tags: []string{tagTenants}, DefaultStatus: http.StatusCreated,
-		Description: "Creates a tenant. Admin JWT with `manage_tenants` only. A taken name is 409.",
-		Errors:      []int{http.StatusConflict},
+		Description: "Creates a tenant. Admin JWT with `manage_tenants` covering every tenant (`tenants: [\"*\"]`) " +
+			"only. A taken name is 409.",
+		Errors: []int{http.StatusConflict},
 	}, func(ctx context.Context, in *tenantCreateInput) (*tenantOutput, error) {
 		p := principalFrom(ctx)
+		if !p.Claims.AllTenants() {
+			return nil, apperr.Forbidden("creating a tenant needs an admin token for all tenants (\"*\")")
+		}
 		t, err := tenancy.CreateTenant(ctx, s.Pool, p.Actor, requestID(ctx), in.Body.Name)
 		if err != nil {
 			return nil, err
@@ -54,9 +59,20 @@ func (s *Server) registerTenants() {
 	register(s, scopeAdmin, authn.PermManageTenants, huma.Operation{
 		OperationID: "list-tenants", Method: http.MethodGet, Path: "/admin/v1/tenants",
 		Summary: "List tenants", Tags: []string{tagTenants},
-		Description: "Every tenant, oldest first. Admin JWT with `manage_tenants` only.",
+		Description: "The tenants the admin token covers (every tenant for `tenants: [\"*\"]`), oldest first. " +
+			"Admin JWT with `manage_tenants` only.",
 	}, func(ctx context.Context, _ *struct{}) (*tenantListOutput, error) {
-		rows, err := dbq.New(s.Pool).ListTenants(ctx)
+		claims := principalFrom(ctx).Claims
+		var ids []uuid.UUID // nil: every tenant
+		if !claims.AllTenants() {
+			ids = make([]uuid.UUID, 0, len(claims.Tenants))
+			for _, s := range claims.Tenants {
+				if id, err := uuid.Parse(s); err == nil {
+					ids = append(ids, id)
+				}
+			}
+		}
+		rows, err := dbq.New(s.Pool).ListTenants(ctx, ids)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,7 @@ import (
 type verifyOutput struct {
 	Body struct {
 		Verified   bool   `json:"verified"`
-		Reason     string `json:"reason,omitempty" enum:"timeout,http_status,invalid_json,challenge_mismatch,connection_error,blocked_address,endpoint_not_found" doc:"why verification failed"`
+		Reason     string `json:"reason,omitempty" enum:"timeout,http_status,invalid_json,challenge_mismatch,connection_error,blocked_address,endpoint_not_found,url_changed" doc:"why verification failed"`
 		StatusCode int    `json:"status_code,omitempty" doc:"the receiver's HTTP status, when it answered"`
 	}
 }
@@ -37,7 +37,7 @@ func (s *Server) registerVerification() {
 			"to the endpoint; it must answer 2xx with JSON whose `challenge` equals the one sent, within 30 seconds. " +
 			"Runs as a VerifyEndpointWorkflow (visible in the Temporal UI) and answers with its result. On success " +
 			"`verified_at` is set. Reasons: timeout, http_status (with status_code), invalid_json, challenge_mismatch, " +
-			"connection_error, blocked_address, endpoint_not_found.",
+			"connection_error, blocked_address, endpoint_not_found, url_changed (the URL was changed while its challenge ran).",
 		Errors: []int{http.StatusNotFound, http.StatusServiceUnavailable},
 	}, s.verifyEndpoint)
 }

@@ -17,7 +17,7 @@ func TestVerifyEchoBothPaths(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
-	f.rc.Handler = testenv.Echo
+	f.rc.SetHandler(testenv.Echo)
 	for i, p := range env.Paths(env.A) {
 		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/verify", p.Token, nil)
 		if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":true,"status_code":200}` {
@@ -77,7 +77,7 @@ func TestVerifyFailureReasons(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newEndpoint(t, env, env.A, []string{"*"}, true)
-			f.rc.Handler = tc.handler
+			f.rc.SetHandler(tc.handler)
 			if tc.url != "" {
 				env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": tc.url})
 			}
@@ -104,13 +104,13 @@ func TestVerifyTimeoutEndToEnd(t *testing.T) {
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	f.rc.Handler = func(_ int, w http.ResponseWriter, r *http.Request, _ []byte) {
+	f.rc.SetHandler(func(_ int, w http.ResponseWriter, r *http.Request, _ []byte) {
 		select {
 		case <-time.After(35 * time.Second):
 		case <-release:
 		case <-r.Context().Done():
 		}
-	}
+	})
 	p := env.Paths(env.A)[1]
 	start := time.Now()
 	r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/verify", p.Token, nil)
@@ -122,4 +122,33 @@ func TestVerifyTimeoutEndToEnd(t *testing.T) {
 		t.Fatalf("verify answered after %s; the 30 s workflow timer should have decided", took)
 	}
 	t.Logf("timeout answered after %s", took.Round(100*time.Millisecond))
+}
+
+// A URL changed while its challenge runs is not marked verified: the answer
+// came from the old URL.
+func TestVerifyURLChangedDuringChallenge(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	challenged, release := make(chan struct{}), make(chan struct{})
+	f.rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+		close(challenged)
+		<-release
+		testenv.Echo(n, w, r, body)
+	})
+	got := make(chan testenv.Response, 1)
+	go func() { got <- env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/verify", env.A.Key, nil) }()
+	<-challenged
+	other := testenv.NewReceiver(t)
+	if r := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": other.URL + "/never-challenged"}); r.Status != http.StatusOK {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	close(release)
+	r := <-got
+	if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":false,"reason":"url_changed"}` {
+		t.Fatalf("verify across a URL change: %d %s", r.Status, r.Body)
+	}
+	if ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t); ep["verified_at"] != nil {
+		t.Fatalf("the new, never-challenged URL is marked verified: %v", ep)
+	}
 }

@@ -155,9 +155,11 @@ func (s *Server) registerEndpoints() {
 		OperationID: "rotate-webhook-secret", Method: http.MethodPost, Path: "/webhooks/{endpoint_id}/rotate-secret",
 		Summary: "Rotate the signing secret", Tags: []string{tagEndpoints},
 		Description: "Issues a new signing secret (shown only in this response). For `grace_period_seconds` " +
-			"(default 86400) deliveries carry signatures with both the new and the previous secret, so receivers " +
-			"can switch without dropping a message.",
-		Errors: []int{http.StatusNotFound},
+			"(default 86400) deliveries carry signatures with both the new and the replaced secret, so receivers " +
+			"can switch without dropping a message. Rotating again within a grace period keeps every earlier " +
+			"secret signing until its own grace period ends (up to 4; a fifth is 409). `grace_period_seconds: 0` " +
+			"retires every earlier secret at once.",
+		Errors: []int{http.StatusNotFound, http.StatusConflict},
 	}, s.rotateSecret)
 }
 
@@ -187,7 +189,7 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	}
 	active := b.IsActive == nil || *b.IsActive
 
-	res, err := s.idempotent(ctx, p.TenantID, in.IdempotencyKey, "create-webhook-endpoint", b, func(q *dbq.Queries) (int, any, error) {
+	res, err := s.idem.Do(ctx, p.TenantID, in.IdempotencyKey, "create-webhook-endpoint", b, func(q *dbq.Queries) (int, any, error) {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return 0, nil, err
@@ -208,11 +210,11 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &endpointCreateOutput{Status: res.status}
-	if res.replayed {
+	out := &endpointCreateOutput{Status: res.Status}
+	if res.Replayed {
 		out.Replayed = "true"
 	}
-	return out, res.decode(&out.Body)
+	return out, res.Decode(&out.Body)
 }
 
 func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGetOutput, error) {
@@ -343,19 +345,36 @@ func (s *Server) rotateSecret(ctx context.Context, in *rotateInput) (*rotateOutp
 		if err != nil {
 			return err
 		}
-		params := dbq.RotateEndpointSecretParams{
-			TenantID: p.TenantID, ID: cur.ID, SecretCiphertext: s.Box.SealEndpointSecret(p.TenantID, cur.ID, secret),
+		// No grace retires every earlier secret; otherwise the replaced one
+		// joins the previous secrets still signing, which are all kept.
+		if err := q.RetirePreviousSecrets(ctx, dbq.RetirePreviousSecretsParams{TenantID: p.TenantID, EndpointID: cur.ID, AllSecrets: grace == 0}); err != nil {
+			return err
 		}
 		if grace > 0 {
+			prev, err := q.ListPreviousSecrets(ctx, dbq.ListPreviousSecretsParams{TenantID: p.TenantID, EndpointID: cur.ID})
+			if err != nil {
+				return err
+			}
+			if len(prev) >= maxPreviousSecrets {
+				return apperr.Conflict("%d earlier secrets are still signing within their grace periods (the next one ends %s); "+
+					"wait, or rotate with grace_period_seconds 0 to retire them all now",
+					len(prev), earliest(prev).UTC().Format(time.RFC3339))
+			}
 			until := s.now().Add(grace).UTC().Truncate(time.Microsecond)
-			params.PreviousSecretCiphertext, params.PreviousSecretExpiresAt = cur.SecretCiphertext, &until
+			if err := q.AddPreviousSecret(ctx, dbq.AddPreviousSecretParams{
+				EndpointID: cur.ID, TenantID: p.TenantID, SecretCiphertext: cur.SecretCiphertext, ExpiresAt: until,
+			}); err != nil {
+				return err
+			}
 			out.Body.PreviousSecretExpiresAt = &until
 		}
-		if _, err := q.RotateEndpointSecret(ctx, params); err != nil {
+		if _, err := q.RotateEndpointSecret(ctx, dbq.RotateEndpointSecretParams{
+			TenantID: p.TenantID, ID: cur.ID, SecretCiphertext: s.Box.SealEndpointSecret(p.TenantID, cur.ID, secret),
+		}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, "webhook_endpoint.secret_rotated", "webhook_endpoint", cur.ID.String(), map[string]any{
-			"grace_period_seconds": int(grace / time.Second), "previous_secret_expires_at": params.PreviousSecretExpiresAt,
+			"grace_period_seconds": int(grace / time.Second), "previous_secret_expires_at": out.Body.PreviousSecretExpiresAt,
 		})
 	})
 	if err != nil {
@@ -363,6 +382,20 @@ func (s *Server) rotateSecret(ctx context.Context, in *rotateInput) (*rotateOutp
 	}
 	out.Body.ID, out.Body.Secret = in.EndpointID, secret
 	return out, nil
+}
+
+// maxPreviousSecrets bounds the secrets that sign besides the current one
+// (each delivery carries one signature per secret).
+const maxPreviousSecrets = 4
+
+func earliest(prev []dbq.ListPreviousSecretsRow) time.Time {
+	t := prev[0].ExpiresAt
+	for _, p := range prev[1:] {
+		if p.ExpiresAt.Before(t) {
+			t = p.ExpiresAt
+		}
+	}
+	return t
 }
 
 // audit writes one audit row for the request's tenant and actor with q, so it

@@ -3,11 +3,14 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
@@ -64,6 +67,50 @@ func (d *Dispatcher) Start(ctx context.Context, ds []publish.Delivery) error {
 		return err
 	})
 }
+
+// RunState reports how delivery id's workflow stands.
+func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (publish.RunState, error) {
+	desc, err := d.Client.DescribeWorkflowExecution(ctx, DeliveryWorkflowID(id), "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return publish.RunMissing, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	switch desc.GetWorkflowExecutionInfo().GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return publish.RunRunning, nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return publish.RunTerminated, nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return publish.RunFailed, nil
+	}
+	return publish.RunEnded, nil
+}
+
+// ClosedOpen lists deliveries whose workflow closed since `since` while its
+// search attribute still said pending or in_flight: terminated by an
+// operator, failed, timed out. Visibility finds them long before their next
+// attempt was due.
+func (d *Dispatcher) ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
+	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND %s IN ('%s', '%s') AND CloseTime > '%s'",
+		SADeliveryStatus.GetName(), activities.StatusPending, activities.StatusInFlight, since.UTC().Format(time.RFC3339))
+	resp, err := d.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: closedOpenPage})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, 0, len(resp.Executions))
+	for _, e := range resp.Executions {
+		if id, ok := ParseDeliveryWorkflowID(e.GetExecution().GetWorkflowId()); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// closedOpenPage bounds one reconcile run's visibility read.
+const closedOpenPage = 1000
 
 // Cancel signals SignalCancel to the deliveries' workflows, best effort:
 // a workflow that has ended needs no signal, and one that misses it finds its

@@ -13,5 +13,6 @@ func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterWorkflow(IngestWorkflow)
 	r.RegisterWorkflow(ReconcileWorkflow)
 	r.RegisterWorkflow(RetentionWorkflow)
+	r.RegisterWorkflow(ReadinessWorkflow)
 	r.RegisterActivity(a)
 }

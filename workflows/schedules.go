@@ -14,17 +14,18 @@ import (
 	"github.com/hookline/hookline/activities"
 )
 
-// ReconcileWorkflow restarts deliveries left pending by a publisher that
-// crashed between its commit and the workflow start. Run by a schedule.
-func ReconcileWorkflow(ctx workflow.Context) (int, error) {
+// ReconcileWorkflow heals open deliveries whose workflow is not running:
+// left pending by a publisher that crashed between its commit and the
+// start, or orphaned by a workflow that ended abnormally. Run by a schedule.
+func ReconcileWorkflow(ctx workflow.Context) (activities.ReconcileResult, error) {
 	var a *activities.Activities
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
-	var n int
-	err := workflow.ExecuteActivity(ctx, a.ReconcilePending).Get(ctx, &n)
-	return n, err
+	var res activities.ReconcileResult
+	err := workflow.ExecuteActivity(ctx, a.ReconcileDeliveries).Get(ctx, &res)
+	return res, err
 }
 
 // RetentionWorkflow deletes deliveries, attempts and events past retention,

@@ -51,8 +51,12 @@ func VerifyEndpointWorkflow(ctx workflow.Context, in activities.VerifyInput) (ac
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
 	if res.Reason != activities.ReasonEndpointNotFound {
-		if err := workflow.ExecuteActivity(recordCtx, a.RecordVerification, activities.RecordVerificationInput{VerifyInput: in, Result: res}).Get(ctx, nil); err != nil {
+		var recorded activities.VerifyResult
+		if err := workflow.ExecuteActivity(recordCtx, a.RecordVerification, activities.RecordVerificationInput{VerifyInput: in, Result: res}).Get(ctx, &recorded); err != nil {
 			return res, err
+		}
+		if recorded != (activities.VerifyResult{}) { // histories from before it returned one have none
+			res = recorded
 		}
 	}
 	return res, nil

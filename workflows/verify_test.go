@@ -114,7 +114,11 @@ func TestVerifyWorkflowReasons(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if res := runVerify(t, f, nil); res != tc.want {
+			res := runVerify(t, f, nil)
+			if res.URL == "" {
+				t.Fatal("result does not name the URL it challenged")
+			}
+			if res.URL = ""; res != tc.want {
 				t.Fatalf("%+v, want %+v", res, tc.want)
 			}
 		})

@@ -24,6 +24,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/temporalclient"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -111,11 +112,12 @@ func newGuard(cfg *config.Config) (*netguard.Guard, error) {
 // dialTemporal connects to the frontend; lazy clients connect on first use,
 // so `serve` starts (and reports not-ready) while Temporal is down.
 func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, lazy bool, mh client.MetricsHandler) (client.Client, error) {
-	opts := client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-		MetricsHandler: mh,
+	opts, err := temporalclient.Options(cfg.Temporal())
+	if err != nil {
+		return nil, err
 	}
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	opts.MetricsHandler = mh
 	if lazy {
 		return client.NewLazyClient(opts)
 	}
@@ -160,10 +162,10 @@ func (s *services) activities() (*activities.Activities, error) {
 	}
 	return &activities.Activities{
 		Pool: s.pool, Box: s.box,
-		HTTP:           s.guard.Client(netguard.ClientOptions{Timeout: s.cfg.DeliveryTimeout}),
-		ChallengeHTTP:  s.guard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
-		Policy:         activities.RetryPolicy{Schedule: schedule, Jitter: 0.1},
-		Publisher:      &publish.Publisher{Pool: s.pool, Starter: s.dispatcher, Logger: s.log},
+		HTTP:          s.guard.Client(netguard.ClientOptions{Timeout: s.cfg.DeliveryTimeout}),
+		ChallengeHTTP: s.guard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
+		Policy:        activities.RetryPolicy{Schedule: schedule, Jitter: 0.1},
+		Publisher:     &publish.Publisher{Pool: s.pool, Starter: s.dispatcher, Logger: s.log}, Workflows: s.dispatcher,
 		UserAgent:      "Hookline/" + version,
 		ReconcileAfter: s.cfg.ReconcileAfter, RetentionDays: s.cfg.RetentionDays,
 		Metrics: s.metrics, Logger: s.log,
@@ -225,9 +227,26 @@ func (s *services) close() {
 	s.pool.Close()
 }
 
+// HTTP server limits: a slow or idle client cannot hold a connection open.
+// The write timeout leaves room for verify-webhook-endpoint, which waits up
+// to 40 s for its workflow.
+const (
+	httpReadHeaderTimeout = 10 * time.Second
+	httpReadTimeout       = 30 * time.Second
+	httpWriteTimeout      = 75 * time.Second
+	httpIdleTimeout       = 2 * time.Minute
+)
+
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h, ReadHeaderTimeout: httpReadHeaderTimeout, ReadTimeout: httpReadTimeout,
+		WriteTimeout: httpWriteTimeout, IdleTimeout: httpIdleTimeout, MaxHeaderBytes: 64 << 10,
+	}
+}
+
 // serveHTTP serves h on addr until ctx ends, then drains in-flight requests.
 func serveHTTP(ctx context.Context, log *slog.Logger, name, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := newHTTPServer(addr, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

@@ -14,12 +14,16 @@ import (
 	"github.com/hookline/hookline/workflows"
 )
 
+// passwordRef is how the compose file must take the database password.
+const passwordRef = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+
 type composeFile struct {
 	Services map[string]struct {
 		Image       string            `yaml:"image"`
 		Command     any               `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
+		Expose      []string          `yaml:"expose"`
 		DependsOn   map[string]any    `yaml:"depends_on"`
 	} `yaml:"services"`
 }
@@ -55,14 +59,30 @@ func TestDockerCompose(t *testing.T) {
 				t.Errorf("%s: %s is not a Hookline setting", name, k)
 			}
 		}
-		u, err := url.Parse(strings.ReplaceAll(svc.Environment["DATABASE_URL"], "${POSTGRES_PASSWORD:-hookline}", "x"))
+		u, err := url.Parse(strings.ReplaceAll(svc.Environment["DATABASE_URL"], passwordRef, "x"))
 		if err != nil || c.Services[u.Hostname()].Image == "" {
 			t.Errorf("%s: DATABASE_URL host is not a compose service", name)
 		}
 		host, port, _ := net.SplitHostPort(svc.Environment["HOOKLINE_TEMPORAL_ADDRESS"])
-		if tsvc, ok := c.Services[host]; !ok || !slices.Contains(tsvc.Ports, port+":"+port) {
+		if tsvc, ok := c.Services[host]; !ok || !slices.Contains(tsvc.Expose, port) {
 			t.Errorf("%s: HOOKLINE_TEMPORAL_ADDRESS does not point at the temporal service's port", name)
 		}
+	}
+	// Temporal's frontend and UI have no authentication: never published on
+	// every interface. The frontend is not published at all.
+	if ports := c.Services["temporal"].Ports; len(ports) > 0 {
+		t.Errorf("temporal publishes %v: anyone reaching it could publish as any tenant", ports)
+	}
+	for name, svc := range c.Services {
+		for _, p := range svc.Ports {
+			if name != "api" && !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %s on every interface", name, p)
+			}
+		}
+	}
+	// The database password has no default.
+	if strings.Contains(string(raw), "POSTGRES_PASSWORD:-") || !strings.Contains(string(raw), passwordRef) {
+		t.Error("POSTGRES_PASSWORD must be required (${POSTGRES_PASSWORD:?...}), not defaulted")
 	}
 	_, apiPort, _ := net.SplitHostPort(c.Services["api"].Environment["HOOKLINE_HTTP_ADDR"])
 	if !slices.ContainsFunc(c.Services["api"].Ports, func(p string) bool { return strings.HasSuffix(p, ":"+apiPort) }) {

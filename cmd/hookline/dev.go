@@ -15,8 +15,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookline/hookline/db"
@@ -24,6 +22,7 @@ import (
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/devstack"
+	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/tenancy"
 	"github.com/hookline/hookline/workflows"
@@ -77,7 +76,12 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer pg.Stop()
-	if !explicitDB {
+	if explicitDB {
+		// Like Temporal's databases beside it, Hookline's is created when missing.
+		if err := devstack.EnsureDatabase(ctx, pg.ServerURL, devstack.DatabaseName(cfg.DatabaseURL)); err != nil {
+			return err
+		}
+	} else {
 		if err := devstack.EnsureDatabase(ctx, pg.ServerURL, "hookline"); err != nil {
 			return err
 		}
@@ -134,37 +138,46 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	return err
 }
 
-// canary runs one reconcile workflow through the worker, tagged with every
-// Hookline search attribute, so "ready" means a delivery started now runs
-// now: a fresh cluster takes a few seconds to accept search attributes it has
-// just registered.
+// canary runs readiness workflows, started exactly like a delivery (every
+// search attribute, eager start), until one completes: "ready" then means a
+// delivery published now runs now. A fresh cluster takes a few seconds to
+// accept search attributes it has just registered.
 func (s *services) canary(ctx context.Context) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	opts := client.StartWorkflowOptions{
-		TaskQueue: s.cfg.TaskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SATenantID.ValueSet("canary"), workflows.SAEndpointID.ValueSet("canary"),
-			workflows.SAEventType.ValueSet("canary"), workflows.SADeliveryStatus.ValueSet("canary"),
-		),
-	}
 	for {
-		opts.ID = "hookline-canary-" + uuid.NewString()
-		run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.ReconcileWorkflow)
+		err := s.readinessRun(ctx)
 		if err == nil {
-			if err := run.Get(ctx, nil); err != nil {
-				return fmt.Errorf("canary workflow: %w", err)
-			}
-			s.log.Info("worker answering", "after", time.Since(start).Round(time.Millisecond))
+			s.log.Info("delivery workflows runnable", "after", time.Since(start).Round(time.Millisecond))
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("canary workflow: %w", err)
+			return fmt.Errorf("delivery workflows not runnable after %s: %w", time.Since(start).Round(time.Second), err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+func (s *services) readinessRun(ctx context.Context) error {
+	ref := publish.Delivery{ID: uuid.New(), EventType: workflows.ReadinessStatus}
+	opts := s.dispatcher.StartOptions(ref)
+	opts.ID = "hookline-readiness-" + ref.ID.String()
+	opts.WorkflowExecutionTimeout = time.Minute
+	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.ReadinessWorkflow)
+	if err != nil {
+		return err
+	}
+	// An upsert the server refuses fails the workflow task, which is
+	// retried, not the run: give up on this run after a few seconds.
+	runCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := run.Get(runCtx, nil); err != nil {
+		_ = s.temporal.TerminateWorkflow(context.WithoutCancel(ctx), opts.ID, "", "readiness check timed out")
+		return err
+	}
+	return nil
 }
 
 // ensureDevSecrets generates the admin JWT secret and the encryption key on

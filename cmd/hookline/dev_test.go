@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -105,14 +106,14 @@ func TestDevEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole dev stack")
 	}
-	// A fresh database, reached as the superuser so dev can create
-	// Temporal's databases beside it (dropped again below).
-	dbURL := dbtest.NewURL(t)
-	u, _ := url.Parse(dbURL)
-	u.User = url.User("postgres")
-	dbURL = u.String()
+	// A database that does not exist yet, reached as the superuser: dev
+	// creates it, and Temporal's databases beside it (dropped again below).
+	u, _ := url.Parse(dbtest.ServerURL())
+	u.Path = "/hookline_devtest_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	dbURL := u.String()
 	t.Cleanup(func() {
-		if err := devstack.DropDatabases(context.Background(), dbtest.ServerURL(), devstack.TemporalDatabases(dbURL)...); err != nil {
+		dbs := append(devstack.TemporalDatabases(dbURL), devstack.DatabaseName(dbURL))
+		if err := devstack.DropDatabases(context.Background(), dbtest.ServerURL(), dbs...); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})
@@ -161,9 +162,15 @@ func TestDevEndToEnd(t *testing.T) {
 	for rc.Count() == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Logf("first delivery %s after publish", time.Since(published).Round(time.Millisecond))
+	took := time.Since(published)
+	t.Logf("first delivery %s after publish", took.Round(time.Millisecond))
 	if rc.Count() != 1 || !rc.Requests()[0].Verified[0] {
 		t.Fatalf("receiver got %d requests", rc.Count())
+	}
+	// "ready" means a delivery workflow can start: a publish right after it
+	// must not fail its start and wait for reconcile (about 20 s).
+	if took > 10*time.Second {
+		t.Fatalf("first delivery took %s after ready: its workflow did not start at once", took)
 	}
 	c, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", ports[1])})
 	if err != nil {

@@ -35,7 +35,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return config.Resolve(cmd.Flags(), cfg)
+			return config.Resolve(cmd.Flags(), cfg, cmd.Name() == "dev")
 		},
 	}
 	config.Bind(root.PersistentFlags(), cfg)

@@ -15,19 +15,24 @@ func startPprof(ctx context.Context, addr string) (stop func()) {
 	if addr == "" {
 		return func() {}
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := serveHTTP(ctx, slog.Default(), "pprof", addr, mux); err != nil {
+		if err := serveHTTP(ctx, slog.Default(), "pprof", addr, pprofMux()); err != nil {
 			slog.Warn("pprof server stopped", "addr", addr, "err", err)
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// pprofMux serves the profiles but not /debug/pprof/cmdline: the command line
+// may carry secrets passed as flags.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

@@ -16,6 +16,9 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.RequireExplicit(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			defer startPprof(ctx, cfg.PprofAddr)()
 			log := newLogger(cfg, "json")
@@ -48,6 +51,9 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 		Use:   "worker",
 		Short: "Run a Temporal worker: delivery, verification, ingest, reconcile and retention workflows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.RequireExplicit(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			defer startPprof(ctx, cfg.PprofAddr)()
 			log := newLogger(cfg, "json")

@@ -134,7 +134,9 @@ const getAttemptContext = `-- name: GetAttemptContext :one
 SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
-       e.previous_secret_ciphertext, e.previous_secret_expires_at,
+       ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
+             WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
+             ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -143,24 +145,23 @@ WHERE d.id = $1
 `
 
 type GetAttemptContextRow struct {
-	ID                       uuid.UUID
-	TenantID                 uuid.UUID
-	EndpointID               uuid.UUID
-	EventID                  string
-	EventType                string
-	Status                   string
-	AttemptCount             int32
-	LastStatusCode           *int32
-	LastError                *string
-	NextAttemptAt            *time.Time
-	CreatedAt                time.Time
-	EndpointUrl              *string
-	EndpointActive           *bool
-	SecretCiphertext         []byte
-	PreviousSecretCiphertext []byte
-	PreviousSecretExpiresAt  *time.Time
-	EventPayload             []byte
-	EventOccurredAt          *time.Time
+	ID               uuid.UUID
+	TenantID         uuid.UUID
+	EndpointID       uuid.UUID
+	EventID          string
+	EventType        string
+	Status           string
+	AttemptCount     int32
+	LastStatusCode   *int32
+	LastError        *string
+	NextAttemptAt    *time.Time
+	CreatedAt        time.Time
+	EndpointUrl      *string
+	EndpointActive   *bool
+	SecretCiphertext []byte
+	PreviousSecrets  [][]byte
+	EventPayload     []byte
+	EventOccurredAt  *time.Time
 }
 
 // Everything one attempt needs, in one round trip. The endpoint and event
@@ -183,8 +184,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, id uuid.UUID) (GetAttem
 		&i.EndpointUrl,
 		&i.EndpointActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
+		&i.PreviousSecrets,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
@@ -366,6 +366,43 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 	return items, nil
 }
 
+const listOpenDeliveriesByID = `-- name: ListOpenDeliveriesByID :many
+SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
+WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'in_flight')
+`
+
+type ListOpenDeliveriesByIDRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	EventType  string
+}
+
+func (q *Queries) ListOpenDeliveriesByID(ctx context.Context, ids []uuid.UUID) ([]ListOpenDeliveriesByIDRow, error) {
+	rows, err := q.db.Query(ctx, listOpenDeliveriesByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOpenDeliveriesByIDRow{}
+	for rows.Next() {
+		var i ListOpenDeliveriesByIDRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.EndpointID,
+			&i.EventType,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listOpenEndpointDeliveries = `-- name: ListOpenEndpointDeliveries :many
 SELECT id FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'in_flight')
@@ -389,6 +426,52 @@ func (q *Queries) ListOpenEndpointDeliveries(ctx context.Context, arg ListOpenEn
 			return nil, err
 		}
 		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOverdueDeliveries = `-- name: ListOverdueDeliveries :many
+SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
+WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < $1::timestamptz
+ORDER BY coalesce(next_attempt_at, created_at)
+LIMIT $2
+`
+
+type ListOverdueDeliveriesParams struct {
+	OlderThan time.Time
+	RowLimit  int32
+}
+
+type ListOverdueDeliveriesRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	EventType  string
+}
+
+// Open deliveries whose next step is overdue: pending ones whose workflow may
+// never have started, in_flight ones whose retry timer should have fired.
+func (q *Queries) ListOverdueDeliveries(ctx context.Context, arg ListOverdueDeliveriesParams) ([]ListOverdueDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, listOverdueDeliveries, arg.OlderThan, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOverdueDeliveriesRow{}
+	for rows.Next() {
+		var i ListOverdueDeliveriesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.EndpointID,
+			&i.EventType,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -422,50 +505,6 @@ func (q *Queries) ListPendingEventDeliveries(ctx context.Context, arg ListPendin
 	for rows.Next() {
 		var i ListPendingEventDeliveriesRow
 		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listStalePendingDeliveries = `-- name: ListStalePendingDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
-WHERE status = 'pending' AND created_at < $1
-ORDER BY created_at
-LIMIT $2
-`
-
-type ListStalePendingDeliveriesParams struct {
-	OlderThan time.Time
-	RowLimit  int32
-}
-
-type ListStalePendingDeliveriesRow struct {
-	ID         uuid.UUID
-	TenantID   uuid.UUID
-	EndpointID uuid.UUID
-	EventType  string
-}
-
-func (q *Queries) ListStalePendingDeliveries(ctx context.Context, arg ListStalePendingDeliveriesParams) ([]ListStalePendingDeliveriesRow, error) {
-	rows, err := q.db.Query(ctx, listStalePendingDeliveries, arg.OlderThan, arg.RowLimit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListStalePendingDeliveriesRow{}
-	for rows.Next() {
-		var i ListStalePendingDeliveriesRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.TenantID,
-			&i.EndpointID,
-			&i.EventType,
-		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -13,10 +13,10 @@ import (
 )
 
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
-INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, expires_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, expires_at, lock_token)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (tenant_id, key) DO NOTHING
-RETURNING tenant_id, key, operation, request_hash, status_code, response_ciphertext, locked_at, created_at, expires_at
+RETURNING tenant_id, key, operation, request_hash, status_code, response_ciphertext, locked_at, created_at, expires_at, lock_token
 `
 
 type ClaimIdempotencyKeyParams struct {
@@ -25,6 +25,7 @@ type ClaimIdempotencyKeyParams struct {
 	Operation   string
 	RequestHash []byte
 	ExpiresAt   time.Time
+	LockToken   uuid.UUID
 }
 
 // Returns a row only when this request now owns the key.
@@ -35,6 +36,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 		arg.Operation,
 		arg.RequestHash,
 		arg.ExpiresAt,
+		arg.LockToken,
 	)
 	var i IdempotencyKey
 	err := row.Scan(
@@ -47,13 +49,14 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 		&i.LockedAt,
 		&i.CreatedAt,
 		&i.ExpiresAt,
+		&i.LockToken,
 	)
 	return i, err
 }
 
-const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
+const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :execrows
 UPDATE idempotency_keys SET status_code = $1, response_ciphertext = $2
-WHERE tenant_id = $3 AND key = $4
+WHERE tenant_id = $3 AND key = $4 AND lock_token = $5 AND status_code IS NULL
 `
 
 type CompleteIdempotencyKeyParams struct {
@@ -61,16 +64,22 @@ type CompleteIdempotencyKeyParams struct {
 	ResponseCiphertext []byte
 	TenantID           uuid.UUID
 	Key                string
+	LockToken          uuid.UUID
 }
 
-func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, completeIdempotencyKey,
+// Stores the response; no row when the key is no longer this request's.
+func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, completeIdempotencyKey,
 		arg.StatusCode,
 		arg.ResponseCiphertext,
 		arg.TenantID,
 		arg.Key,
+		arg.LockToken,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const deleteExpiredIdempotencyKeys = `-- name: DeleteExpiredIdempotencyKeys :execrows
@@ -93,7 +102,7 @@ func (q *Queries) DeleteExpiredIdempotencyKeys(ctx context.Context, arg DeleteEx
 }
 
 const getIdempotencyKeyForUpdate = `-- name: GetIdempotencyKeyForUpdate :one
-SELECT tenant_id, key, operation, request_hash, status_code, response_ciphertext, locked_at, created_at, expires_at FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE
+SELECT tenant_id, key, operation, request_hash, status_code, response_ciphertext, locked_at, created_at, expires_at, lock_token FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 FOR UPDATE
 `
 
 type GetIdempotencyKeyForUpdateParams struct {
@@ -114,6 +123,7 @@ func (q *Queries) GetIdempotencyKeyForUpdate(ctx context.Context, arg GetIdempot
 		&i.LockedAt,
 		&i.CreatedAt,
 		&i.ExpiresAt,
+		&i.LockToken,
 	)
 	return i, err
 }
@@ -126,24 +136,28 @@ UPDATE idempotency_keys SET
     response_ciphertext = NULL,
     locked_at = now(),
     created_at = now(),
-    expires_at = $3
-WHERE tenant_id = $4 AND key = $5
+    expires_at = $3,
+    lock_token = $4
+WHERE tenant_id = $5 AND key = $6
 `
 
 type ReclaimIdempotencyKeyParams struct {
 	Operation   string
 	RequestHash []byte
 	ExpiresAt   time.Time
+	LockToken   uuid.UUID
 	TenantID    uuid.UUID
 	Key         string
 }
 
-// An expired key, or one whose first request died mid-way, starts over.
+// An expired key, or one whose first request died mid-way, starts over
+// under a new owner token.
 func (q *Queries) ReclaimIdempotencyKey(ctx context.Context, arg ReclaimIdempotencyKeyParams) error {
 	_, err := q.db.Exec(ctx, reclaimIdempotencyKey,
 		arg.Operation,
 		arg.RequestHash,
 		arg.ExpiresAt,
+		arg.LockToken,
 		arg.TenantID,
 		arg.Key,
 	)
@@ -151,15 +165,17 @@ func (q *Queries) ReclaimIdempotencyKey(ctx context.Context, arg ReclaimIdempote
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status_code IS NULL
+DELETE FROM idempotency_keys
+WHERE tenant_id = $1 AND key = $2 AND lock_token = $3 AND status_code IS NULL
 `
 
 type ReleaseIdempotencyKeyParams struct {
-	TenantID uuid.UUID
-	Key      string
+	TenantID  uuid.UUID
+	Key       string
+	LockToken uuid.UUID
 }
 
 func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.TenantID, arg.Key)
+	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.TenantID, arg.Key, arg.LockToken)
 	return err
 }

@@ -89,6 +89,7 @@ type IdempotencyKey struct {
 	LockedAt           time.Time
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
+	LockToken          uuid.UUID
 }
 
 type Tenant struct {
@@ -98,18 +99,25 @@ type Tenant struct {
 }
 
 type WebhookEndpoint struct {
-	ID                       uuid.UUID
-	TenantID                 uuid.UUID
-	Url                      string
-	Description              string
-	Events                   []string
-	IsActive                 bool
-	SecretCiphertext         []byte
-	PreviousSecretCiphertext []byte
-	PreviousSecretExpiresAt  *time.Time
-	VerifiedAt               *time.Time
-	LastVerificationAt       *time.Time
-	LastVerificationReason   *string
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
+	ID                     uuid.UUID
+	TenantID               uuid.UUID
+	Url                    string
+	Description            string
+	Events                 []string
+	IsActive               bool
+	SecretCiphertext       []byte
+	VerifiedAt             *time.Time
+	LastVerificationAt     *time.Time
+	LastVerificationReason *string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+type WebhookEndpointPreviousSecret struct {
+	ID               int64
+	EndpointID       uuid.UUID
+	TenantID         uuid.UUID
+	SecretCiphertext []byte
+	ExpiresAt        time.Time
+	CreatedAt        time.Time
 }

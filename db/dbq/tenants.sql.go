@@ -51,11 +51,14 @@ func (q *Queries) GetTenantByName(ctx context.Context, name string) (Tenant, err
 }
 
 const listTenants = `-- name: ListTenants :many
-SELECT id, name, created_at FROM tenants ORDER BY created_at, id
+SELECT id, name, created_at FROM tenants
+WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[])
+ORDER BY created_at, id
 `
 
-func (q *Queries) ListTenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := q.db.Query(ctx, listTenants)
+// Every tenant when ids is NULL (a token for "*"), else just those.
+func (q *Queries) ListTenants(ctx context.Context, ids []uuid.UUID) ([]Tenant, error) {
+	rows, err := q.db.Query(ctx, listTenants, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
 `
 
 type CreateEndpointParams struct {
@@ -47,8 +47,6 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,
@@ -76,7 +74,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -95,8 +93,6 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,
@@ -107,7 +103,7 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -126,8 +122,6 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,
@@ -138,7 +132,7 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -159,8 +153,6 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.Events,
 			&i.IsActive,
 			&i.SecretCiphertext,
-			&i.PreviousSecretCiphertext,
-			&i.PreviousSecretExpiresAt,
 			&i.VerifiedAt,
 			&i.LastVerificationAt,
 			&i.LastVerificationReason,
@@ -184,7 +176,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
 `
 
 type RecordEndpointVerificationParams struct {
@@ -210,8 +202,6 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,
@@ -224,29 +214,19 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 const rotateEndpointSecret = `-- name: RotateEndpointSecret :one
 UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
-    previous_secret_ciphertext = $2,
-    previous_secret_expires_at = $3,
     updated_at = now()
-WHERE tenant_id = $4 AND id = $5
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+WHERE tenant_id = $2 AND id = $3
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
 `
 
 type RotateEndpointSecretParams struct {
-	SecretCiphertext         []byte
-	PreviousSecretCiphertext []byte
-	PreviousSecretExpiresAt  *time.Time
-	TenantID                 uuid.UUID
-	ID                       uuid.UUID
+	SecretCiphertext []byte
+	TenantID         uuid.UUID
+	ID               uuid.UUID
 }
 
 func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSecretParams) (WebhookEndpoint, error) {
-	row := q.db.QueryRow(ctx, rotateEndpointSecret,
-		arg.SecretCiphertext,
-		arg.PreviousSecretCiphertext,
-		arg.PreviousSecretExpiresAt,
-		arg.TenantID,
-		arg.ID,
-	)
+	row := q.db.QueryRow(ctx, rotateEndpointSecret, arg.SecretCiphertext, arg.TenantID, arg.ID)
 	var i WebhookEndpoint
 	err := row.Scan(
 		&i.ID,
@@ -256,8 +236,6 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,
@@ -276,7 +254,7 @@ UPDATE webhook_endpoints SET
     verified_at = $5,
     updated_at = now()
 WHERE tenant_id = $6 AND id = $7
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
 `
 
 type UpdateEndpointParams struct {
@@ -308,8 +286,6 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.Events,
 		&i.IsActive,
 		&i.SecretCiphertext,
-		&i.PreviousSecretCiphertext,
-		&i.PreviousSecretExpiresAt,
 		&i.VerifiedAt,
 		&i.LastVerificationAt,
 		&i.LastVerificationReason,

@@ -54,11 +54,17 @@ UPDATE deliveries SET
     updated_at = now()
 WHERE id = @id AND status IN ('pending', 'in_flight');
 
--- name: ListStalePendingDeliveries :many
+-- name: ListOverdueDeliveries :many
+-- Open deliveries whose next step is overdue: pending ones whose workflow may
+-- never have started, in_flight ones whose retry timer should have fired.
 SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
-WHERE status = 'pending' AND created_at < @older_than
-ORDER BY created_at
+WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < @older_than::timestamptz
+ORDER BY coalesce(next_attempt_at, created_at)
 LIMIT @row_limit;
+
+-- name: ListOpenDeliveriesByID :many
+SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
+WHERE id = ANY(@ids::uuid[]) AND status IN ('pending', 'in_flight');
 
 -- name: DeleteEndpointDeliveries :many
 -- Purge: returns what was removed so running workflows can be cancelled.
@@ -83,7 +89,9 @@ DELETE FROM deliveries WHERE id IN (
 SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
-       e.previous_secret_ciphertext, e.previous_secret_expires_at,
+       ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
+             WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
+             ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id

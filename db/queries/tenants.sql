@@ -9,4 +9,7 @@ SELECT * FROM tenants WHERE id = @id;
 SELECT * FROM tenants WHERE name = @name;
 
 -- name: ListTenants :many
-SELECT * FROM tenants ORDER BY created_at, id;
+-- Every tenant when ids is NULL (a token for "*"), else just those.
+SELECT * FROM tenants
+WHERE sqlc.narg('ids')::uuid[] IS NULL OR id = ANY(sqlc.narg('ids')::uuid[])
+ORDER BY created_at, id;

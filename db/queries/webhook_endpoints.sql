@@ -27,8 +27,6 @@ RETURNING *;
 -- name: RotateEndpointSecret :one
 UPDATE webhook_endpoints SET
     secret_ciphertext = @secret_ciphertext,
-    previous_secret_ciphertext = @previous_secret_ciphertext,
-    previous_secret_expires_at = @previous_secret_expires_at,
     updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;

@@ -30,8 +30,11 @@ func (c *AdminClaims) Has(p string) bool { return slices.Contains(c.Permissions,
 
 // CoversTenant reports whether the token may act on tenant id.
 func (c *AdminClaims) CoversTenant(id uuid.UUID) bool {
-	return slices.Contains(c.Tenants, "*") || slices.Contains(c.Tenants, id.String())
+	return c.AllTenants() || slices.Contains(c.Tenants, id.String())
 }
+
+// AllTenants reports whether the token covers every tenant ("*").
+func (c *AdminClaims) AllTenants() bool { return slices.Contains(c.Tenants, "*") }
 
 // JWTConfig pins how admin tokens are verified and minted.
 type JWTConfig struct {

@@ -1,7 +1,7 @@
 // Package config binds Hookline's settings to command-line flags and
-// HOOKLINE_* environment variables (flags win), with the files `hookline dev`
-// writes under the data directory as the last fallback, so every subcommand
-// run in the same folder finds the same database and keys.
+// HOOKLINE_* environment variables (flags win); `hookline dev` alone also
+// falls back to the files it writes under the data directory, so each dev run
+// finds the same database and keys.
 package config
 
 import (
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/hookline/hookline/internal/temporalclient"
 )
 
 // Config is every setting of every subcommand; each documents its variable.
@@ -31,6 +33,13 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
+
+	TemporalTLS           bool
+	TemporalTLSCAFile     string
+	TemporalTLSCertFile   string
+	TemporalTLSKeyFile    string
+	TemporalTLSServerName string
+	TemporalAPIKey        string
 
 	AdminJWTSecret        string
 	AdminJWTPublicKeyFile string
@@ -89,6 +98,12 @@ func Options(c *Config) []Option {
 		s(&c.TemporalAddress, "temporal-address", "HOOKLINE_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"),
 		s(&c.TemporalNamespace, "temporal-namespace", "HOOKLINE_TEMPORAL_NAMESPACE", "default", "Temporal namespace"),
 		s(&c.TaskQueue, "task-queue", "HOOKLINE_TASK_QUEUE", "hookline", "Temporal task queue of the delivery worker"),
+		b(&c.TemporalTLS, "temporal-tls", "HOOKLINE_TEMPORAL_TLS", false, "connect to Temporal over TLS with the system's roots (implied by the other TLS settings and by an API key)"),
+		s(&c.TemporalTLSCAFile, "temporal-tls-ca-file", "HOOKLINE_TEMPORAL_TLS_CA_FILE", "", "PEM CA certificate(s) to verify the Temporal frontend with"),
+		s(&c.TemporalTLSCertFile, "temporal-tls-cert-file", "HOOKLINE_TEMPORAL_TLS_CERT_FILE", "", "PEM client certificate for mutual TLS to Temporal"),
+		s(&c.TemporalTLSKeyFile, "temporal-tls-key-file", "HOOKLINE_TEMPORAL_TLS_KEY_FILE", "", "PEM key of the client certificate"),
+		s(&c.TemporalTLSServerName, "temporal-tls-server-name", "HOOKLINE_TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the Temporal frontend's certificate (default: the address's host)"),
+		s(&c.TemporalAPIKey, "temporal-api-key", "HOOKLINE_TEMPORAL_API_KEY", "", "API key for Temporal Cloud (sent as a bearer token; turns TLS on)"),
 		s(&c.AdminJWTSecret, "admin-jwt-secret", "HOOKLINE_ADMIN_JWT_SECRET", "", "HS256 secret (≥32 bytes) for admin JWTs (dev: generated)"),
 		s(&c.AdminJWTPublicKeyFile, "admin-jwt-public-key-file", "HOOKLINE_ADMIN_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA) for admin JWTs"),
 		s(&c.AdminJWTIssuer, "admin-jwt-issuer", "HOOKLINE_ADMIN_JWT_ISSUER", "hookline", "required iss of admin JWTs"),
@@ -123,19 +138,21 @@ func Bind(fs *pflag.FlagSet, c *Config, names ...string) {
 	}
 }
 
-// Resolve fills every flag not given on the command line from the environment,
-// then from the dev files under the data directory. Values are parsed by the
-// flag itself, so a malformed variable is an error, not a silent default.
-func Resolve(fs *pflag.FlagSet, c *Config) error {
-	lookup := os.LookupEnv
+// Resolve fills every flag not given on the command line from the environment
+// and, when readDevFiles is set (only `hookline dev`), from the files dev
+// writes under the data directory. serve and worker never read those: a
+// production process must not pick up a dev encryption key or admin secret
+// because someone once ran dev in its folder. Values are parsed by the flag
+// itself, so a malformed variable is an error, not a silent default.
+func Resolve(fs *pflag.FlagSet, c *Config, readDevFiles bool) error {
 	var fileVals map[string]string
 	for _, o := range Options(c) {
 		f := fs.Lookup(o.Flag)
 		if f == nil || f.Changed {
 			continue
 		}
-		v, ok := lookup(o.Env)
-		if !ok {
+		v, ok := os.LookupEnv(o.Env)
+		if !ok && readDevFiles {
 			if fileVals == nil {
 				fileVals = devFiles(dataDir(fs, c))
 			}
@@ -202,6 +219,24 @@ func ReadEnvFile(path string) map[string]string {
 	return out
 }
 
+// RequireExplicit fails naming every setting serve and worker cannot run
+// without: they take them from the environment or flags only.
+func (c *Config) RequireExplicit() error {
+	var missing []string
+	for _, m := range []struct{ env, val string }{
+		{"DATABASE_URL", c.DatabaseURL}, {"HOOKLINE_ENCRYPTION_KEY", c.EncryptionKey},
+	} {
+		if m.val == "" {
+			missing = append(missing, m.env)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s not set: set it in the environment or as a flag (only `hookline dev` reads %s)",
+			strings.Join(missing, " and "), filepath.Join(".hookline", SecretsEnvFile))
+	}
+	return nil
+}
+
 func (c *Config) validate() error {
 	if c.DeliveryTimeout <= 0 || c.DeliveryTimeout > 30*time.Second {
 		return fmt.Errorf("HOOKLINE_DELIVERY_TIMEOUT must be in (0, 30s], got %s", c.DeliveryTimeout)
@@ -258,4 +293,13 @@ func (c *Config) CIDRs() ([]netip.Prefix, error) {
 		out = append(out, pfx.Masked())
 	}
 	return out, nil
+}
+
+// Temporal is how to reach the Temporal frontend.
+func (c *Config) Temporal() temporalclient.Settings {
+	return temporalclient.Settings{
+		HostPort: c.TemporalAddress, Namespace: c.TemporalNamespace, TLS: c.TemporalTLS,
+		CAFile: c.TemporalTLSCAFile, CertFile: c.TemporalTLSCertFile, KeyFile: c.TemporalTLSKeyFile,
+		ServerName: c.TemporalTLSServerName, APIKey: c.TemporalAPIKey,
+	}
 }

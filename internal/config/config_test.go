@@ -36,11 +36,33 @@ func TestResolvePrecedence(t *testing.T) {
 	if err := fs.Parse([]string{"--retention-days", "7"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Resolve(fs, &c); err != nil {
+	if err := Resolve(fs, &c, true); err != nil {
 		t.Fatal(err)
 	}
 	if c.EncryptionKey != "from-file" || c.TaskQueue != "env-queue" || c.DeliveryTimeout != 20*time.Second || c.RetentionDays != 7 {
 		t.Fatalf("resolved %+v", c)
+	}
+}
+
+// Only dev reads the dev files: serve and worker in a folder where dev once
+// ran must not pick up its encryption key or admin secret.
+func TestResolveIgnoresDevFilesUnlessDev(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/"+SecretsEnvFile, []byte("HOOKLINE_ENCRYPTION_KEY=dev-key\nHOOKLINE_ADMIN_JWT_SECRET=dev-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/"+DevEnvFile, []byte("export DATABASE_URL=postgres://dev\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOOKLINE_DATA_DIR", dir)
+	var c Config
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	Bind(fs, &c)
+	if err := Resolve(fs, &c, false); err != nil {
+		t.Fatal(err)
+	}
+	if c.EncryptionKey != "" || c.AdminJWTSecret != "" || c.DatabaseURL != "" {
+		t.Fatalf("read dev files: %+v", c)
 	}
 }
 
@@ -58,7 +80,7 @@ func TestResolveRejectsBadValues(t *testing.T) {
 			var c Config
 			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 			Bind(fs, &c)
-			if err := Resolve(fs, &c); err == nil {
+			if err := Resolve(fs, &c, true); err == nil {
 				t.Fatalf("%s=%s accepted", env, val)
 			}
 		})

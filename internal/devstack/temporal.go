@@ -361,13 +361,18 @@ func (quietSDKLogger) Error(string, ...any) {}
 // hookline_temporal_visibility), hashing the prefix when the names would pass
 // Postgres's 63-byte identifier limit.
 func TemporalDatabases(databaseURL string) []string {
-	name := "hookline"
-	if u, err := url.Parse(databaseURL); err == nil && strings.Trim(u.Path, "/") != "" {
-		name = strings.Trim(u.Path, "/")
-	}
+	name := DatabaseName(databaseURL)
 	if len(name)+len("_temporal_visibility") > 63 {
 		sum := sha256.Sum256([]byte(name))
 		name = "hookline_" + hex.EncodeToString(sum[:6])
 	}
 	return []string{name + "_temporal", name + "_temporal_visibility"}
+}
+
+// DatabaseName is the database databaseURL names ("hookline" when it names none).
+func DatabaseName(databaseURL string) string {
+	if u, err := url.Parse(databaseURL); err == nil && strings.Trim(u.Path, "/") != "" {
+		return strings.Trim(u.Path, "/")
+	}
+	return "hookline"
 }

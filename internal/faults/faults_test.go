@@ -55,14 +55,14 @@ func TestWorkerKilledMidAttempt(t *testing.T) {
 	rc := testenv.NewReceiver(t)
 	killed := make(chan struct{})
 	var once sync.Once
-	rc.Handler = func(n int, w http.ResponseWriter, r *http.Request, _ []byte) {
+	rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, _ []byte) {
 		if n == 0 {
 			once.Do(func() { close(killed) })
 			<-r.Context().Done() // the worker dies holding this request
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+	})
 	ep := newEndpoint(t, env, rc, []string{"*"})
 	first := startWorker(t, env)
 	publishAll(t, env, "kill-", events())
@@ -199,14 +199,16 @@ func TestPublisherDiesBeforeStart(t *testing.T) {
 		}
 	}
 	time.Sleep(1100 * time.Millisecond) // past ReconcileAfter (1 s in tests)
-	for n := -1; n != 0; {
+	for started := -1; started != 0; {
 		run, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.ReconcileWorkflow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := run.Get(ctx, &n); err != nil {
+		var res activities.ReconcileResult
+		if err := run.Get(ctx, &res); err != nil {
 			t.Fatal(err)
 		}
+		started = res.Started
 	}
 	waitAllFinal(t, env, ep, 2*time.Minute)
 	tl := count(t, env, ep, rc, "none expected")
@@ -257,7 +259,7 @@ func TestHostileReceivers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := testenv.NewReceiver(t)
-			rc.Handler = tc.handler
+			rc.SetHandler(tc.handler)
 			ep := newEndpoint(t, env, rc, []string{"reaction.added"})
 			env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "reaction.added", "payload": map[string]any{}})
 			waitAllFinal(t, env, ep, time.Minute)

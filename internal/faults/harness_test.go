@@ -242,7 +242,7 @@ func childWorker() int {
 		Pool: pool, Box: box, HTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
 		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
 		Policy:        activities.RetryPolicy{Schedule: testenv.DefaultSchedule()},
-		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, UserAgent: "Hookline/faults",
+		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, Workflows: disp, UserAgent: "Hookline/faults",
 		ReconcileAfter: time.Second, RetentionDays: 30,
 	}
 	w := worker.New(c, disp.TaskQueue, worker.Options{})

@@ -134,6 +134,9 @@ func (g *Guard) CheckHost(host string) error {
 	return nil
 }
 
+// MaxResponseHeaderBytes bounds the response headers a receiver may send.
+const MaxResponseHeaderBytes = 64 << 10
+
 // ClientOptions shape the delivery HTTP client.
 type ClientOptions struct {
 	Timeout         time.Duration
@@ -157,6 +160,9 @@ func (g *Guard) Client(o ClientOptions) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// A receiver's headers are read into memory: cap them (Go's default
+		// is 10 MiB per response).
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}
 	return &http.Client{
 		Transport: tr,

@@ -132,3 +132,23 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		t.Fatalf("status %d, target hits %d: redirect was followed", resp.StatusCode, hits)
 	}
 }
+
+// A receiver cannot make us buffer megabytes of response headers.
+func TestClientCapsResponseHeaders(t *testing.T) {
+	t.Parallel()
+	big := make([]byte, 2*MaxResponseHeaderBytes)
+	for i := range big {
+		big[i] = 'a'
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Huge", string(big))
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c := New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}).Client(ClientOptions{Timeout: 5 * time.Second})
+	resp, err := c.Post(srv.URL, "application/json", nil)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("accepted %d bytes of headers", len(big))
+	}
+}

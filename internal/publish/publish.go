@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +41,17 @@ type Delivery struct {
 type Starter interface {
 	Start(ctx context.Context, ds []Delivery) error
 }
+
+// RunState is where a delivery's workflow stands, as reconcile needs it.
+type RunState int
+
+const (
+	RunMissing    RunState = iota + 1 // never started, or deleted by retention
+	RunRunning                        // alive: nothing to do
+	RunTerminated                     // terminated (by an operator)
+	RunFailed                         // failed or timed out: may run again
+	RunEnded                          // completed, cancelled or continued as new
+)
 
 // Event is what a producer publishes.
 type Event struct {
@@ -170,8 +182,11 @@ func Validate(ev *Event) error {
 	if !requestid.Valid(ev.ID, 255) {
 		return apperr.Invalid("body.id", ev.ID, "id must be 1–255 printable ASCII characters")
 	}
-	if ev.Type == "" || len(ev.Type) > 255 {
+	if ev.Type == "" {
 		return apperr.Invalid("body.type", ev.Type, "type is required")
+	}
+	if !requestid.Valid(ev.Type, 255) {
+		return apperr.Invalid("body.type", strings.ToValidUTF8(ev.Type, "\uFFFD"), "type must be 1–255 printable ASCII characters")
 	}
 	if len(ev.Payload) > MaxPayloadBytes {
 		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: "payload exceeds 256 KiB"}
@@ -179,6 +194,11 @@ func Validate(ev *Event) error {
 	trimmed := bytes.TrimSpace(ev.Payload)
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		return apperr.Invalid("body.payload", nil, "payload must be a JSON object")
+	}
+	// Go's JSON parser lets invalid UTF-8 through inside strings; Postgres
+	// (and every receiver's parser) would not.
+	if !utf8.Valid(trimmed) {
+		return apperr.Invalid("body.payload", nil, "payload is not valid UTF-8")
 	}
 	ev.Payload = trimmed
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hookline/hookline/internal/apperr"
 )
@@ -27,6 +28,8 @@ func TestValidate(t *testing.T) {
 		{"id with space", Event{ID: "a b", Type: "t", Payload: json.RawMessage(`{}`)}, "body.id"},
 		{"id too long", Event{ID: strings.Repeat("x", 256), Type: "t", Payload: json.RawMessage(`{}`)}, "body.id"},
 		{"no type", Event{Payload: json.RawMessage(`{}`)}, "body.type"},
+		{"invalid UTF-8 in payload", Event{Type: "t", Payload: json.RawMessage("{\"a\":\"\xff\"}")}, "body.payload"},
+		{"invalid UTF-8 in type", Event{Type: "comment.\xff", Payload: json.RawMessage(`{}`)}, "body.type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,8 +62,11 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		p := bytes.TrimSpace(ev.Payload)
-		if len(p) == 0 || p[0] != '{' || !json.Valid(p) || len(p) > MaxPayloadBytes {
+		if len(p) == 0 || p[0] != '{' || !json.Valid(p) || len(p) > MaxPayloadBytes || !utf8.Valid(p) {
 			t.Fatalf("accepted payload %q", payload)
+		}
+		if !utf8.ValidString(ev.Type) {
+			t.Fatalf("accepted type %q", ev.Type)
 		}
 		if ev.ID == "" || len(ev.ID) > 255 || strings.ContainsAny(ev.ID, " \t\r\n") {
 			t.Fatalf("accepted id %q", ev.ID)

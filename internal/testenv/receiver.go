@@ -27,8 +27,17 @@ type Receiver struct {
 	mu      sync.Mutex
 	secrets []string
 	reqs    []Request
-	// Handler answers request n (0-based); nil answers 204.
-	Handler func(n int, w http.ResponseWriter, r *http.Request, body []byte)
+	handler Handler
+}
+
+// Handler answers request n (0-based) of a Receiver.
+type Handler func(n int, w http.ResponseWriter, r *http.Request, body []byte)
+
+// SetHandler sets how requests are answered from now on; nil answers 204.
+func (rc *Receiver) SetHandler(h Handler) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.handler = h
 }
 
 // NewReceiver starts a receiver, closed when the test ends.
@@ -56,7 +65,7 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	n := len(rc.reqs)
 	rc.reqs = append(rc.reqs, req)
-	h := rc.Handler
+	h := rc.handler
 	rc.mu.Unlock()
 	if h == nil {
 		w.WriteHeader(http.StatusNoContent)

@@ -59,6 +59,7 @@ type Env struct {
 	Metrics   *metrics.Metrics
 	URL       string
 	logs      *syncWriter // everything the API and worker logged
+	contract  *contract
 	A, B      Tenant
 	// SuperToken is an admin JWT for every tenant with every permission.
 	SuperToken string
@@ -151,8 +152,8 @@ func New(t testing.TB, opts ...Options) *Env {
 		HTTP:          dialGuard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
 		ChallengeHTTP: dialGuard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
 		Policy:        activities.RetryPolicy{Schedule: o.Schedule},
-		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: dispatcher, Logger: log},
-		UserAgent:     "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
+		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: dispatcher, Logger: log}, Workflows: dispatcher,
+		UserAgent: "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
 	}
 	if !o.NoWorker {
 		w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
@@ -171,6 +172,7 @@ func New(t testing.TB, opts ...Options) *Env {
 		Pool: e.Pool, Box: box, JWT: verifier, Temporal: e.Temporal, Dispatcher: dispatcher,
 		Guard: guard, AllowHTTP: true, Logger: log, Version: "test", Metrics: e.Metrics,
 	})
+	e.contract = newContract(t, apiServer.OpenAPI())
 	srv := httptest.NewServer(apiServer.Handler())
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
@@ -293,6 +295,7 @@ func (e *Env) Do(method, path, token string, body any, headers ...string) Respon
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.contract.check(e.t, req, resp.StatusCode, resp.Header, b)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hookline/hookline/internal/config"
+)
+
+// serve and worker started in a folder where `hookline dev` once ran must not
+// run on its files: they refuse and name what is missing.
+func TestServeAndWorkerIgnoreDevFiles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		config.DevEnvFile:     "export DATABASE_URL=postgres://postgres@127.0.0.1:5432/hookline?sslmode=disable\n",
+		config.SecretsEnvFile: "HOOKLINE_ENCRYPTION_KEY=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\nHOOKLINE_ADMIN_JWT_SECRET=dev-secret-dev-secret-dev-secret-dev\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HOOKLINE_DATA_DIR", dir)
+	for _, env := range []string{"DATABASE_URL", "HOOKLINE_ENCRYPTION_KEY", "HOOKLINE_ADMIN_JWT_SECRET"} {
+		t.Setenv(env, "")
+		os.Unsetenv(env)
+	}
+	for _, sub := range []string{"serve", "worker"} {
+		root := newRoot()
+		root.SetArgs([]string{sub})
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "HOOKLINE_ENCRYPTION_KEY") {
+			t.Fatalf("%s: %v; want it to refuse naming DATABASE_URL and HOOKLINE_ENCRYPTION_KEY", sub, err)
+		}
+	}
+}
