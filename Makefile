@@ -7,8 +7,8 @@ SQLC  := $(BIN)/sqlc
 
 # Test packages that embed the Temporal server (temporaltest, the dev stack):
 # 200 MB binaries, run without -race. Everything else runs under -race.
-SERVER_PKGS := ./api/... ./cmd/...
-RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/internal/testenv$$' -e '/internal/faults$$')
+SERVER_PKGS := ./api/... ./cmd/... ./hooklinetest
+RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hookline/cmd/' -e '/internal/devstack$$' -e '/hooklinetest')
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
@@ -36,7 +36,7 @@ test: lint ## what CI runs
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 15m $(SERVER_PKGS)
 	@# Alone, since it may restart the Postgres server (HOOKLINE_FAULT_PG_RESTART=1, set by CI).
-	$(GO) test -count=1 -timeout 10m ./internal/faults/
+	$(GO) test -count=1 -timeout 10m ./hooklinetest/faults/
 	$(MAKE) --no-print-directory fuzz
 
 test-race: ## the packages that embed the Temporal server, under -race (timings in docs/RELIABILITY.md)
@@ -46,7 +46,7 @@ fuzz: ## each fuzz target for its execution budget (make fuzz FUZZTIME=1m for a 
 	@FUZZTIME=$(FUZZTIME) ./.ci/fuzz $(FUZZ_TARGETS)
 
 faults: ## the fault-injection suite at size (figures in docs/RELIABILITY.md)
-	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./internal/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|_test.go:[0-9]+: ' | grep -v testdbconf
+	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./hooklinetest/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|_test.go:[0-9]+: ' | grep -v testdbconf
 
 
 vet:

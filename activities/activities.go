@@ -6,11 +6,13 @@ package activities
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 )
@@ -19,15 +21,14 @@ import (
 type Activities struct {
 	Pool *pgxpool.Pool
 	Box  *secretbox.Box
-	// HTTP posts deliveries: SSRF-guarded, no redirects, delivery timeout.
-	HTTP *http.Client
-	// ChallengeHTTP posts verification challenges (same guard, 30 s timeout).
-	ChallengeHTTP *http.Client
-	Policy        RetryPolicy
-	Publisher     *publish.Publisher
+	// Sender posts deliveries: SSRF-guarded, no redirects, delivery timeout.
+	Sender *delivery.Sender
+	// ChallengeSender posts verification challenges (same guard, 30 s).
+	ChallengeSender *delivery.Sender
+	Policy          delivery.RetryPolicy
+	Publisher       *publish.Publisher
 	// Workflows lets reconcile see and restart delivery workflows.
 	Workflows Workflows
-	UserAgent string
 	// ReconcileAfter is how old a pending delivery must be before reconcile
 	// restarts its workflow.
 	ReconcileAfter time.Duration
@@ -40,7 +41,7 @@ type Activities struct {
 // Recorder observes delivery outcomes for metrics; nil records nothing.
 type Recorder interface {
 	ObserveAttempt(outcome string, d time.Duration)
-	ObserveFinal(status string, sincePublish time.Duration)
+	ObserveFinal(status delivery.Status, sincePublish time.Duration)
 }
 
 func (a *Activities) now() time.Time {
@@ -55,4 +56,9 @@ func (a *Activities) logger() *slog.Logger {
 		return a.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// auditCaller is the caller a workflow acts for, from its input.
+func auditCaller(in endpoint.VerifyInput) audit.Caller {
+	return audit.Caller{TenantID: in.TenantID, Actor: in.Actor, RequestID: in.RequestID}
 }

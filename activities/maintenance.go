@@ -8,8 +8,9 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 // reconcileBatch bounds how many overdue deliveries one reconcile run checks.
@@ -21,8 +22,8 @@ const closedLookback = 24 * time.Hour
 
 // Workflows is what reconcile needs from Temporal (workflows.Dispatcher).
 type Workflows interface {
-	publish.Starter
-	RunState(ctx context.Context, deliveryID uuid.UUID) (publish.RunState, error)
+	delivery.Starter
+	RunState(ctx context.Context, deliveryID uuid.UUID) (delivery.RunState, error)
 	ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error)
 }
 
@@ -38,53 +39,30 @@ type ReconcileResult struct {
 // whose workflow an operator terminated, or that ended without recording a
 // final status, are settled as failed with the reason in last_error.
 func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, error) {
-	q := dbq.New(a.Pool)
-	overdue, err := q.ListOverdueDeliveries(ctx, dbq.ListOverdueDeliveriesParams{
-		OlderThan: a.now().Add(-a.ReconcileAfter), RowLimit: reconcileBatch,
-	})
+	candidates, err := a.reconcileCandidates(ctx)
 	if err != nil {
-		return ReconcileResult{}, fmt.Errorf("list overdue deliveries: %w", err)
-	}
-	candidates := make([]publish.Delivery, 0, len(overdue))
-	for _, r := range overdue {
-		candidates = append(candidates, publish.Delivery{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType})
-	}
-	if ids, err := a.Workflows.ClosedOpen(ctx, a.now().Add(-closedLookback)); err != nil {
-		a.logger().WarnContext(ctx, "reconcile: visibility query failed; checking overdue rows only", "err", err)
-	} else if len(ids) > 0 {
-		rows, err := q.ListOpenDeliveriesByID(ctx, ids)
-		if err != nil {
-			return ReconcileResult{}, fmt.Errorf("load closed deliveries: %w", err)
-		}
-		for _, r := range rows {
-			candidates = append(candidates, publish.Delivery{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType})
-		}
+		return ReconcileResult{}, err
 	}
 	var res ReconcileResult
-	var start []publish.Delivery
-	seen := map[uuid.UUID]bool{}
+	var start []delivery.Ref
 	for _, d := range candidates {
-		if seen[d.ID] {
-			continue
-		}
-		seen[d.ID] = true
 		state, err := a.Workflows.RunState(ctx, d.ID)
 		if err != nil {
 			return res, fmt.Errorf("describe delivery workflow: %w", err)
 		}
 		reason := ""
 		switch state {
-		case publish.RunMissing, publish.RunFailed:
+		case delivery.RunMissing, delivery.RunFailed:
 			start = append(start, d)
-		case publish.RunTerminated:
+		case delivery.RunTerminated:
 			reason = "delivery workflow was terminated in Temporal"
-		case publish.RunEnded:
+		case delivery.RunEnded:
 			reason = "delivery workflow ended without recording a final status"
 		}
 		if reason == "" {
 			continue
 		}
-		n, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: StatusFailed, LastError: &reason, ID: d.ID})
+		n, err := db.Q(a.Pool).SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID})
 		if err != nil {
 			return res, fmt.Errorf("settle delivery: %w", err)
 		}
@@ -97,6 +75,45 @@ func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, 
 	}
 	res.Started = len(start)
 	return res, nil
+}
+
+// reconcileCandidates are the open deliveries that may lack a running
+// workflow: overdue ones, and those whose workflow visibility shows closed.
+func (a *Activities) reconcileCandidates(ctx context.Context) ([]delivery.Ref, error) {
+	q := db.Q(a.Pool)
+	overdue, err := q.ListOverdueDeliveries(ctx, dbq.ListOverdueDeliveriesParams{
+		OlderThan: a.now().Add(-a.ReconcileAfter), RowLimit: reconcileBatch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list overdue deliveries: %w", err)
+	}
+	seen := map[uuid.UUID]bool{}
+	var out []delivery.Ref
+	add := func(id, tenantID, endpointID uuid.UUID, eventType string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, delivery.Ref{ID: id, TenantID: tenantID, EndpointID: endpointID, EventType: eventType})
+		}
+	}
+	for _, r := range overdue {
+		add(r.ID, r.TenantID, r.EndpointID, r.EventType)
+	}
+	ids, err := a.Workflows.ClosedOpen(ctx, a.now().Add(-closedLookback))
+	if err != nil {
+		a.logger().WarnContext(ctx, "reconcile: visibility query failed; checking overdue rows only", "err", err)
+		return out, nil
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	closed, err := q.ListOpenDeliveriesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load closed deliveries: %w", err)
+	}
+	for _, r := range closed {
+		add(r.ID, r.TenantID, r.EndpointID, r.EventType)
+	}
+	return out, nil
 }
 
 // RetentionResult counts what a retention run deleted.
@@ -118,7 +135,7 @@ const (
 func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error) {
 	now := a.now()
 	res := RetentionResult{Cutoff: now.Add(-time.Duration(a.RetentionDays) * 24 * time.Hour)}
-	q := dbq.New(a.Pool)
+	q := db.Q(a.Pool)
 	steps := []struct {
 		name  string
 		count *int64

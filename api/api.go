@@ -18,22 +18,20 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/idempotency"
-	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/deliverylog"
+	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/publish"
-	"github.com/hookline/hookline/internal/secretbox"
-	"github.com/hookline/hookline/workflows"
 )
 
-// Deps is what the API needs from the process that hosts it.
+// Deps is what the API needs from the process that hosts it: the services
+// its handlers call, and what authentication and readiness read.
 type Deps struct {
-	Pool       *pgxpool.Pool
-	Box        *secretbox.Box
+	Pool       *pgxpool.Pool // API keys, tenants, audit log, readiness
 	JWT        *authn.JWTVerifier
-	Temporal   client.Client
-	Dispatcher *workflows.Dispatcher
-	Guard      *netguard.Guard
-	AllowHTTP  bool
+	Temporal   client.Client // readiness
+	Endpoints  *endpoint.Service
+	Deliveries *deliverylog.Service
+	Publisher  *publish.Publisher
 	Logger     *slog.Logger
 	Version    string
 	// Metrics observes every request by operation; nil disables it.
@@ -48,11 +46,8 @@ type Observer interface {
 // Server holds the API's dependencies; handlers are its methods.
 type Server struct {
 	Deps
-	api       huma.API
-	router    chi.Router
-	publisher *publish.Publisher
-	idem      *idempotency.Store
-	now       func() time.Time
+	api    huma.API
+	router chi.Router
 }
 
 // New builds the router and registers every operation.
@@ -61,9 +56,7 @@ func New(d Deps) *Server {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := chi.NewRouter()
-	s := &Server{Deps: d, router: r, now: time.Now}
-	s.publisher = &publish.Publisher{Pool: d.Pool, Starter: d.Dispatcher, Logger: d.Logger}
-	s.idem = &idempotency.Store{Pool: d.Pool, Box: d.Box}
+	s := &Server{Deps: d, router: r}
 	r.Use(s.requestContext, s.recoverer, validQuery, jsonByDefault)
 
 	cfg := huma.DefaultConfig("Hookline API", d.Version)

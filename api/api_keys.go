@@ -75,7 +75,7 @@ func (s *Server) registerAPIKeys() {
 		Summary: "List API keys", Tags: []string{tagTenants},
 		Description: "The tenant's API keys, newest first, revoked ones included. Never the keys themselves.",
 	}, func(ctx context.Context, _ *struct{}) (*apiKeyListOutput, error) {
-		rows, err := dbq.New(s.Pool).ListAPIKeys(ctx, principalFrom(ctx).TenantID)
+		rows, err := tenancy.ListAPIKeys(ctx, s.Pool, principalFrom(ctx).TenantID)
 		if err != nil {
 			return nil, err
 		}

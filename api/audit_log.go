@@ -9,9 +9,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/cursor"
 )
 
 // AuditEntry is one audited change. Details never hold secrets.
@@ -42,20 +42,12 @@ func (s *Server) registerAuditLog() {
 			"rotate, replay, purge and verify, written in the same transaction as the change.",
 		Errors: []int{http.StatusBadRequest},
 	}, func(ctx context.Context, in *PageQuery) (*auditListOutput, error) {
-		cur, err := cursor.Parse(in.Cursor)
-		if err != nil {
-			return nil, err
-		}
-		params := dbq.ListAuditEntriesParams{TenantID: principalFrom(ctx).TenantID, RowLimit: int32(in.Limit) + 1}
-		if cur != nil {
-			params.CursorCreatedAt, params.CursorID = &cur.CreatedAt, &cur.ID
-		}
-		rows, err := dbq.New(s.Pool).ListAuditEntries(ctx, params)
+		rows, next, err := audit.List(ctx, db.Q(s.Pool), principalFrom(ctx).TenantID, in.Limit, in.Cursor)
 		if err != nil {
 			return nil, err
 		}
 		out := &auditListOutput{}
-		rows, out.Body.NextCursor = cursor.Page(rows, in.Limit, func(r dbq.AuditLog) cursor.Cursor { return cursor.Cursor{CreatedAt: r.CreatedAt, ID: r.ID} })
+		out.Body.NextCursor = next
 		out.Body.Data = make([]AuditEntry, len(rows))
 		for i, r := range rows {
 			out.Body.Data[i] = AuditEntry{

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -10,10 +11,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/db"
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/tenancy"
 )
 
 const (
@@ -36,6 +36,12 @@ type principalKey struct{}
 func principalFrom(ctx context.Context) principal {
 	p, _ := ctx.Value(principalKey{}).(principal)
 	return p
+}
+
+// callerFrom is the request's caller as the services take it.
+func callerFrom(ctx context.Context) audit.Caller {
+	p := principalFrom(ctx)
+	return audit.Caller{TenantID: p.TenantID, Actor: p.Actor, RequestID: requestID(ctx)}
 }
 
 // scope says which paths an operation is registered on.
@@ -117,24 +123,13 @@ func (s *Server) apiKeyAuth(perm string) func(huma.Context, func(huma.Context)) 
 			s.deny(ctx, http.StatusUnauthorized, "missing bearer credentials")
 			return
 		}
-		id, secret, ok := authn.ParseAPIKey(tok)
-		if !ok {
-			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
-			return
-		}
-		key, err := dbq.New(s.Pool).GetAPIKey(ctx.Context(), id)
+		key, err := tenancy.Authenticate(ctx.Context(), s.Pool, tok)
 		switch {
-		case db.IsNoRows(err):
-			// Compare anyway so unknown ids cost the same as wrong secrets.
-			authn.SecretMatches(secret, make([]byte, 32))
+		case errors.Is(err, tenancy.ErrInvalidKey):
 			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
 			return
 		case err != nil:
 			s.writeProblem(ctx, s.problem(ctx.Context(), err))
-			return
-		}
-		if !authn.SecretMatches(secret, key.SecretHash) || key.RevokedAt != nil {
-			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
 			return
 		}
 		if !slices.Contains(key.Permissions, perm) {
@@ -188,12 +183,8 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 		}
 		if tenantScoped {
 			id := uuid.MustParse(ctx.Param("tenant_id"))
-			if _, err := dbq.New(s.Pool).GetTenant(ctx.Context(), id); err != nil {
-				if db.IsNoRows(err) {
-					s.deny(ctx, http.StatusNotFound, "tenant not found")
-				} else {
-					s.writeProblem(ctx, s.problem(ctx.Context(), err))
-				}
+			if err := tenancy.Exists(ctx.Context(), s.Pool, id); err != nil {
+				s.writeProblem(ctx, s.problem(ctx.Context(), err))
 				return
 			}
 			p.TenantID = id

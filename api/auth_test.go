@@ -9,13 +9,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/testenv"
 )
 
 func TestAPIKeyAuth(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	publishOnly := env.NewKey(env.A.ID, authn.PermPublishEvents)
 	revoked := env.NewKey(env.A.ID, authn.PermManageWebhooks)
 	keyID, _, _ := authn.ParseAPIKey(revoked)
@@ -40,7 +40,7 @@ func TestAPIKeyAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r testenv.Response
+			var r hooklinetest.Response
 			if tc.header == "" {
 				r = env.Do(http.MethodGet, "/v1/webhooks", "", nil)
 			} else {
@@ -58,7 +58,7 @@ func TestAPIKeyAuth(t *testing.T) {
 
 func TestAdminJWTAuth(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	now := time.Now()
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{
@@ -123,7 +123,7 @@ func TestAdminJWTAuth(t *testing.T) {
 // filtered, and creating a tenant needs "*".
 func TestScopedAdminTokenStaysInItsTenants(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	scoped := env.Mint([]string{env.A.ID.String()}, authn.AllPermissions, time.Hour)
 
 	var list struct {

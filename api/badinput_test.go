@@ -4,14 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
 // Hostile or broken input gets a 4xx problem document naming the failing
 // field, and changes nothing.
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
 	id := ep["id"].(string)
 	admin := "/admin/v1/tenants/" + env.A.ID.String()

@@ -12,25 +12,26 @@ import (
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/workflows"
 )
 
 type endpointFixture struct {
 	id     string
 	secret string
-	rc     *testenv.Receiver
+	rc     *hooklinetest.Receiver
 }
 
-func newEndpoint(t *testing.T, env *testenv.Env, tenant testenv.Tenant, events []string, active bool) endpointFixture {
+func newEndpoint(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, events []string, active bool) endpointFixture {
 	t.Helper()
-	rc := testenv.NewReceiver(t)
+	rc := hooklinetest.NewReceiver(t)
 	ep := createEndpoint(t, env, env.Paths(tenant)[0], map[string]any{"url": rc.URL + "/hook", "events": events, "is_active": active})
 	rc.SetSecrets(ep["secret"].(string))
 	return endpointFixture{id: ep["id"].(string), secret: ep["secret"].(string), rc: rc}
 }
 
-func deliveriesOf(t *testing.T, env *testenv.Env, tenant testenv.Tenant, endpointID, query string) []map[string]any {
+func deliveriesOf(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, endpointID, query string) []map[string]any {
 	t.Helper()
 	r := env.Do(http.MethodGet, "/v1/webhooks/"+endpointID+"/deliveries"+query, tenant.Key, nil)
 	if r.Status != http.StatusOK {
@@ -45,7 +46,7 @@ func deliveriesOf(t *testing.T, env *testenv.Env, tenant testenv.Tenant, endpoin
 
 func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	subscribed := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	wildcard := newEndpoint(t, env, env.A, []string{"*"}, true)
 	inactive := newEndpoint(t, env, env.A, []string{"comment.created"}, false)
@@ -114,7 +115,7 @@ func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
 
 func TestRetryDeadLetterAndReplay(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t) // retry schedule 1s, 2s: three attempts
+	env := hooklinetest.New(t) // retry schedule 1s, 2s: three attempts
 	flaky := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	flaky.rc.SetHandler(func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		if n < 2 {
@@ -197,7 +198,7 @@ func TestBlockedAddressFailsDelivery(t *testing.T) {
 	t.Parallel()
 	// The API accepts the loopback URL (as it would a hostname that resolves
 	// to loopback); the worker's dialer must refuse it.
-	env := testenv.New(t, testenv.Options{DeliveryCIDRs: []netip.Prefix{}})
+	env := hooklinetest.New(t, hooklinetest.Options{DeliveryCIDRs: []netip.Prefix{}})
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
 	var d map[string]any
@@ -218,7 +219,7 @@ func TestBlockedAddressFailsDelivery(t *testing.T) {
 
 func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	rot := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 600})
 	newSecret := rot.Map(t)["secret"].(string)
@@ -266,7 +267,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 
 func TestTestEventReachesInactiveEndpoint(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"comment.created"}, false)
 	for i, p := range env.Paths(env.A) {
 		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/test", p.Token, nil)
@@ -284,7 +285,7 @@ func TestTestEventReachesInactiveEndpoint(t *testing.T) {
 // Purge and delete cancel the workflows of deliveries still waiting.
 func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{time.Hour}})
 	for _, action := range []string{"purge", "delete"} {
 		f := newEndpoint(t, env, env.A, []string{"*"}, true)
 		f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
@@ -317,7 +318,7 @@ func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 				return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 			})
 			var res workflows.DeliveryResult
-			if err := env.Temporal.GetWorkflow(context.Background(), wfID, "").Get(context.Background(), &res); err != nil || res.Status != workflows.StatusCancelled {
+			if err := env.Temporal.GetWorkflow(context.Background(), wfID, "").Get(context.Background(), &res); err != nil || res.Status != delivery.Cancelled {
 				t.Fatalf("%s: workflow result %+v, %v", action, res, err)
 			}
 		}
@@ -331,7 +332,7 @@ func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 // Deactivating an endpoint wakes its waiting deliveries, which then fail at once.
 func TestDeactivationFailsWaitingDeliveries(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{time.Hour}})
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) })
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})

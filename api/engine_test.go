@@ -13,8 +13,8 @@ import (
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/publish"
-	"github.com/hookline/hookline/internal/testenv"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -22,7 +22,7 @@ import (
 // workflow, exactly as the README shows.
 func TestIngestViaSignalWithStart(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	ctx := context.Background()
 	for _, id := range []string{"sig-1", "sig-2", "sig-1"} {
@@ -49,7 +49,7 @@ func TestIngestViaSignalWithStart(t *testing.T) {
 // pending rows; the reconcile workflow (run by its schedule) starts them.
 func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	ctx := context.Background()
 	var res publish.Result
@@ -88,7 +88,7 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 // visibility and settles it as failed, naming why.
 func TestReconcileSettlesTerminatedDelivery(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{time.Hour}})
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -129,7 +129,7 @@ func TestReconcileSettlesTerminatedDelivery(t *testing.T) {
 // pending delivery at once, and a further retry changes nothing.
 func TestRepublishStartsPendingDeliveries(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	ctx := context.Background()
 	err := db.Tx(ctx, env.Pool, func(q *dbq.Queries) error {

@@ -6,8 +6,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/catalog"
 )
 
 type eventTypesOutput struct {
@@ -21,7 +22,7 @@ func (s *Server) registerEventTypes() {
 		Description: "The event types an endpoint can subscribe to, as a JSON array of names. Deprecated and " +
 			"reserved types (webhook.test) are left out; \"*\" subscribes to all.",
 	}, func(ctx context.Context, _ *struct{}) (*eventTypesOutput, error) {
-		names, err := dbq.New(s.Pool).ListSubscribableEventTypes(ctx)
+		names, err := catalog.Subscribable(ctx, db.Q(s.Pool))
 		if err != nil {
 			return nil, err
 		}

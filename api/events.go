@@ -9,7 +9,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/publish"
 )
@@ -71,24 +70,11 @@ func (s *Server) registerEvents() {
 }
 
 func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOutput, error) {
-	p := principalFrom(ctx)
 	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt}
-	var started []publish.Delivery
-	res, err := s.idem.Do(ctx, p.TenantID, in.IdempotencyKey, "publish-event", in.Body, func(q *dbq.Queries) (int, any, error) {
-		r, ds, err := publish.WriteTx(ctx, q, p.TenantID, ev)
-		if err != nil {
-			return 0, nil, err
-		}
-		started = ds
-		if r.Duplicate {
-			return http.StatusOK, r, nil
-		}
-		return http.StatusAccepted, r, nil
-	})
+	res, err := s.Publisher.PublishOnce(ctx, principalFrom(ctx).TenantID, in.IdempotencyKey, ev)
 	if err != nil {
 		return nil, err
 	}
-	s.publisher.StartAfterCommit(ctx, started)
 	out := &publishOutput{Status: res.Status}
 	return out, res.Decode(&out.Body)
 }

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -26,7 +26,7 @@ func TestRecordHistories(t *testing.T) {
 	if os.Getenv("HOOKLINE_RECORD_HISTORIES") == "" {
 		t.Skip("set HOOKLINE_RECORD_HISTORIES=1 to re-record workflow histories")
 	}
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	dir := filepath.Join("..", "workflows", "testdata", "histories")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestRecordHistories(t *testing.T) {
 	save("delivery_retry_then_success", workflows.DeliveryWorkflowID(uuid.MustParse(first(flaky))))
 	save("delivery_dead_letter", workflows.DeliveryWorkflowID(uuid.MustParse(first(dead))))
 
-	slow := testenv.New(t, testenv.Options{Schedule: []time.Duration{time.Hour}})
+	slow := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{time.Hour}})
 	cancelled := newEndpoint(t, slow, slow.A, []string{"*"}, true)
 	cancelled.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -98,7 +98,7 @@ func TestRecordHistories(t *testing.T) {
 	save("delivery_cancelled", workflows.DeliveryWorkflowID(uuid.MustParse(cid)))
 
 	echo := newEndpoint(t, env, env.A, []string{"*"}, true)
-	echo.rc.SetHandler(testenv.Echo)
+	echo.rc.SetHandler(hooklinetest.Echo)
 	env.Do(http.MethodPost, "/v1/webhooks/"+echo.id+"/verify", env.A.Key, nil)
 	resp, err := env.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
 		Namespace: env.Namespace, Query: `WorkflowType = "VerifyEndpointWorkflow" AND HooklineEndpointId = "` + echo.id + `"`,

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/testenv"
 )
 
 // After a full scenario — create (with an Idempotency-Key), rotate, deliver,
@@ -25,14 +25,14 @@ import (
 // clear; secrets are stored as ciphertext.
 func TestSecretHygiene(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	ctx := context.Background()
-	rc := testenv.NewReceiver(t)
+	rc := hooklinetest.NewReceiver(t)
 	var failing atomic.Bool // read by the receiver's goroutines
 	failing.Store(true)
 	rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
 		if strings.Contains(string(body), `"webhook.verification"`) {
-			testenv.Echo(n, w, r, body)
+			hooklinetest.Echo(n, w, r, body)
 			return
 		}
 		if failing.Load() {

@@ -12,8 +12,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/testenv"
 )
 
 // routeClass says how a route is scoped; every route of the OpenAPI document
@@ -42,7 +42,7 @@ var opBodies = map[string]any{
 }
 
 // tenantDigest fingerprints every row tenant A owns.
-func tenantDigest(t *testing.T, env *testenv.Env, tenant string) string {
+func tenantDigest(t *testing.T, env *hooklinetest.Env, tenant string) string {
 	t.Helper()
 	h := sha256.New()
 	for _, q := range []string{
@@ -69,7 +69,7 @@ func tenantDigest(t *testing.T, env *testenv.Env, tenant string) string {
 // refuse API keys.
 func TestTenantIsolationWalk(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	a := newEndpoint(t, env, env.A, []string{"*"}, true)
 	a.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"secret": "a-only"}})

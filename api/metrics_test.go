@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
 // After a short publish run a scrape shows non-zero delivery counters and
 // histograms under their documented names.
 func TestMetricsAfterPublishing(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	env.Metrics.WatchBacklog(env.Pool)
 	ok := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	bad := newEndpoint(t, env, env.A, []string{"comment.created"}, true)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
 type seeded struct {
@@ -24,7 +24,7 @@ type seeded struct {
 
 // seedDeliveries writes n deliveries straight into the log (no workflows):
 // statuses and types cycle, created_at steps back a second each, with ties.
-func seedDeliveries(t *testing.T, env *testenv.Env, tenant uuid.UUID, endpointID string, n int) []seeded {
+func seedDeliveries(t *testing.T, env *hooklinetest.Env, tenant uuid.UUID, endpointID string, n int) []seeded {
 	t.Helper()
 	ctx := context.Background()
 	statuses := []string{"pending", "in_flight", "succeeded", "failed", "dead_letter"}
@@ -48,7 +48,7 @@ func seedDeliveries(t *testing.T, env *testenv.Env, tenant uuid.UUID, endpointID
 
 func TestDeliveryPaginationWalksEveryFilterWithoutGapsOrRepeats(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	rows := seedDeliveries(t, env, env.A.ID, f.id, 250)
 	after := time.Date(2026, 6, 1, 11, 59, 0, 0, time.UTC)
@@ -94,7 +94,7 @@ func TestDeliveryPaginationWalksEveryFilterWithoutGapsOrRepeats(t *testing.T) {
 }
 
 // walk follows next_cursor to the end, checking order and page sizes.
-func walk(t *testing.T, env *testenv.Env, endpointID string, q url.Values) []string {
+func walk(t *testing.T, env *hooklinetest.Env, endpointID string, q url.Values) []string {
 	t.Helper()
 	var ids []string
 	var lastCreated time.Time
@@ -134,7 +134,7 @@ func walk(t *testing.T, env *testenv.Env, endpointID string, q url.Values) []str
 
 func TestDeliveryListBadQueries(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	for q, want := range map[string]int{
 		"?cursor=garbage!":                      http.StatusBadRequest,
@@ -159,7 +159,7 @@ func TestDeliveryListBadQueries(t *testing.T) {
 
 func TestPublishValidation(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	big := `{"type":"comment.created","payload":{"x":"` + strings.Repeat("a", 300<<10) + `"}}`
 	tests := []struct {
 		name   string

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
 // With the production configuration (no allow-list) the API refuses URLs
@@ -19,7 +19,7 @@ import (
 // addresses a hostname resolves to; redirects are never followed.
 func TestSSRFGuard(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t, testenv.Options{AllowedCIDRs: []netip.Prefix{}})
+	env := hooklinetest.New(t, hooklinetest.Options{AllowedCIDRs: []netip.Prefix{}})
 	for _, u := range []string{
 		"http://127.0.0.1/hook", "http://localhost:8080/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
 		"http://0.0.0.0/", "http://10.1.2.3/", "http://172.16.0.1/", "http://172.31.255.254/", "http://192.168.1.1/",
@@ -42,7 +42,7 @@ func TestSSRFGuard(t *testing.T) {
 	if len(addrs) == 0 || !addrs[0].Unmap().IsLoopback() {
 		t.Skipf("hostname %q does not resolve to loopback here (%v); dial-time case needs one", host, addrs)
 	}
-	rc := testenv.NewReceiver(t)
+	rc := hooklinetest.NewReceiver(t)
 	_, port, _ := net.SplitHostPort(rc.Listener.Addr().String())
 	ep := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": "http://" + host + ":" + port + "/hook", "events": []string{"*"}})
 	if ep.Status != http.StatusCreated {
@@ -75,7 +75,7 @@ func TestRedirectToLoopbackIsNotFollowed(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on 127.0.0.2: %v", err)
 	}
-	target := testenv.NewReceiver(t)
+	target := hooklinetest.NewReceiver(t)
 	redirector := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL+"/internal", http.StatusFound)
 	}))
@@ -83,7 +83,7 @@ func TestRedirectToLoopbackIsNotFollowed(t *testing.T) {
 	redirector.Start()
 	t.Cleanup(redirector.Close)
 	// Only the redirector's address is allowed, as a public receiver would be.
-	env := testenv.New(t, testenv.Options{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
+	env := hooklinetest.New(t, hooklinetest.Options{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
 	ep := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": redirector.URL + "/hook", "events": []string{"*"}})
 	if ep.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", ep.Status, ep.Body)

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/tenancy"
@@ -72,7 +71,7 @@ func (s *Server) registerTenants() {
 				}
 			}
 		}
-		rows, err := dbq.New(s.Pool).ListTenants(ctx, ids)
+		rows, err := tenancy.ListTenants(ctx, s.Pool, ids)
 		if err != nil {
 			return nil, err
 		}

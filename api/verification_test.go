@@ -10,14 +10,14 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
 func TestVerifyEchoBothPaths(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
-	f.rc.SetHandler(testenv.Echo)
+	f.rc.SetHandler(hooklinetest.Echo)
 	for i, p := range env.Paths(env.A) {
 		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/verify", p.Token, nil)
 		if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":true,"status_code":200}` {
@@ -53,7 +53,7 @@ func TestVerifyEchoBothPaths(t *testing.T) {
 
 func TestVerifyFailureReasons(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedURL := "http://" + closed.Addr().String() + "/hook"
 	closed.Close()
@@ -100,7 +100,7 @@ func TestVerifyTimeoutEndToEnd(t *testing.T) {
 		t.Skip("takes 30 s of wall time")
 	}
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -128,18 +128,18 @@ func TestVerifyTimeoutEndToEnd(t *testing.T) {
 // came from the old URL.
 func TestVerifyURLChangedDuringChallenge(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	challenged, release := make(chan struct{}), make(chan struct{})
 	f.rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
 		close(challenged)
 		<-release
-		testenv.Echo(n, w, r, body)
+		hooklinetest.Echo(n, w, r, body)
 	})
-	got := make(chan testenv.Response, 1)
+	got := make(chan hooklinetest.Response, 1)
 	go func() { got <- env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/verify", env.A.Key, nil) }()
 	<-challenged
-	other := testenv.NewReceiver(t)
+	other := hooklinetest.NewReceiver(t)
 	if r := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": other.URL + "/never-challenged"}); r.Status != http.StatusOK {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}

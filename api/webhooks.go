@@ -3,19 +3,14 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/apperr"
-	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
-	"github.com/hookline/hookline/internal/signing"
+	"github.com/hookline/hookline/internal/endpoint"
 )
 
 // Endpoint is a webhook endpoint as clients see it: never with its secret.
@@ -110,8 +105,6 @@ type rotateOutput struct {
 	}
 }
 
-const defaultGracePeriod = 24 * time.Hour
-
 func (s *Server) registerEndpoints() {
 	register(s, scopeTenant, authn.PermManageWebhooks, huma.Operation{
 		OperationID: "list-webhook-endpoints", Method: http.MethodGet, Path: "/webhooks",
@@ -164,7 +157,7 @@ func (s *Server) registerEndpoints() {
 }
 
 func (s *Server) listEndpoints(ctx context.Context, _ *struct{}) (*endpointListOutput, error) {
-	rows, err := dbq.New(s.Pool).ListEndpoints(ctx, principalFrom(ctx).TenantID)
+	rows, err := s.Endpoints.List(ctx, callerFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -177,35 +170,11 @@ func (s *Server) listEndpoints(ctx context.Context, _ *struct{}) (*endpointListO
 }
 
 func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*endpointCreateOutput, error) {
-	p := principalFrom(ctx)
 	b := in.Body
-	u, err := s.validateURL("body.url", b.URL)
-	if err != nil {
-		return nil, err
-	}
-	events, err := validateEvents(ctx, dbq.New(s.Pool), "body.events", b.Events)
-	if err != nil {
-		return nil, err
-	}
-	active := b.IsActive == nil || *b.IsActive
-
-	res, err := s.idem.Do(ctx, p.TenantID, in.IdempotencyKey, "create-webhook-endpoint", b, func(q *dbq.Queries) (int, any, error) {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return 0, nil, err
-		}
-		secret := signing.NewSecret()
-		e, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
-			ID: id, TenantID: p.TenantID, Url: u, Description: b.Description, Events: events, IsActive: active,
-			SecretCiphertext: s.Box.SealEndpointSecret(p.TenantID, id, secret),
-		})
-		if err != nil {
-			return 0, nil, err
-		}
-		err = s.audit(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), map[string]any{
-			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
-		})
-		return http.StatusCreated, EndpointWithSecret{Endpoint: toEndpoint(e), Secret: secret}, err
+	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
+		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive,
+	}, func(c endpoint.Created) any {
+		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
 	if err != nil {
 		return nil, err
@@ -218,239 +187,44 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 }
 
 func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGetOutput, error) {
-	e, err := s.loadEndpoint(ctx, dbq.New(s.Pool), in.EndpointID)
+	e, err := s.Endpoints.Get(ctx, callerFrom(ctx), in.EndpointID)
 	if err != nil {
 		return nil, err
 	}
 	return &endpointGetOutput{Body: toEndpoint(e)}, nil
 }
 
-// loadEndpoint fetches the caller's endpoint; another tenant's is not found.
-func (s *Server) loadEndpoint(ctx context.Context, q *dbq.Queries, id uuid.UUID) (dbq.WebhookEndpoint, error) {
-	e, err := q.GetEndpoint(ctx, dbq.GetEndpointParams{TenantID: principalFrom(ctx).TenantID, ID: id})
-	if db.IsNoRows(err) {
-		return e, apperr.NotFound("webhook endpoint")
-	}
-	return e, err
-}
-
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
-	p := principalFrom(ctx)
 	b := in.Body
-	if b.URL == nil && b.Events == nil && b.IsActive == nil && b.Description == nil {
-		return nil, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description")
-	}
-	var newURL string
-	var newEvents []string
-	var err error
-	if b.URL != nil {
-		if newURL, err = s.validateURL("body.url", *b.URL); err != nil {
-			return nil, err
-		}
-	}
-	if b.Events != nil {
-		if newEvents, err = validateEvents(ctx, dbq.New(s.Pool), "body.events", *b.Events); err != nil {
-			return nil, err
-		}
-	}
-	var updated dbq.WebhookEndpoint
-	var openDeliveries []uuid.UUID
-	err = db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
-		cur, err := q.GetEndpointForUpdate(ctx, dbq.GetEndpointForUpdateParams{TenantID: p.TenantID, ID: in.EndpointID})
-		if db.IsNoRows(err) {
-			return apperr.NotFound("webhook endpoint")
-		}
-		if err != nil {
-			return err
-		}
-		next := dbq.UpdateEndpointParams{
-			TenantID: p.TenantID, ID: cur.ID, Url: cur.Url, Description: cur.Description,
-			Events: cur.Events, IsActive: cur.IsActive, VerifiedAt: cur.VerifiedAt,
-		}
-		diff := map[string]audit.Change{}
-		if b.URL != nil && newURL != cur.Url {
-			diff["url"] = audit.Change{From: cur.Url, To: newURL}
-			next.Url, next.VerifiedAt = newURL, nil
-		}
-		if b.Events != nil && !slices.Equal(newEvents, cur.Events) {
-			diff["events"] = audit.Change{From: cur.Events, To: newEvents}
-			next.Events = newEvents
-		}
-		if b.IsActive != nil && *b.IsActive != cur.IsActive {
-			diff["is_active"] = audit.Change{From: cur.IsActive, To: *b.IsActive}
-			next.IsActive = *b.IsActive
-		}
-		if b.Description != nil && *b.Description != cur.Description {
-			diff["description"] = audit.Change{From: cur.Description, To: *b.Description}
-			next.Description = *b.Description
-		}
-		if updated, err = q.UpdateEndpoint(ctx, next); err != nil {
-			return err
-		}
-		if cur.IsActive && !next.IsActive {
-			// Deactivation ends the endpoint's scheduled retries.
-			if openDeliveries, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: p.TenantID, EndpointID: cur.ID}); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, q, "webhook_endpoint.updated", "webhook_endpoint", cur.ID.String(), map[string]any{"changes": diff})
+	e, err := s.Endpoints.Update(ctx, callerFrom(ctx), in.EndpointID, endpoint.Patch{
+		URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description,
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Wake the waiting workflows so their next attempt records `failed`
-	// (endpoint disabled) now rather than hours from now.
-	s.Dispatcher.Wake(ctx, openDeliveries)
-	return &endpointGetOutput{Body: toEndpoint(updated)}, nil
+	return &endpointGetOutput{Body: toEndpoint(e)}, nil
 }
 
 func (s *Server) deleteEndpoint(ctx context.Context, in *EndpointPath) (*endpointDeleteOutput, error) {
-	p := principalFrom(ctx)
-	var open []uuid.UUID
-	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
-		var err error
-		if open, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: p.TenantID, EndpointID: in.EndpointID}); err != nil {
-			return err
-		}
-		if _, err = q.DeleteEndpoint(ctx, dbq.DeleteEndpointParams{TenantID: p.TenantID, ID: in.EndpointID}); err != nil {
-			if db.IsNoRows(err) {
-				return apperr.NotFound("webhook endpoint")
-			}
-			return err
-		}
-		return s.audit(ctx, q, "webhook_endpoint.deleted", "webhook_endpoint", in.EndpointID.String(), map[string]any{"open_deliveries_cancelled": len(open)})
-	})
+	at, err := s.Endpoints.Delete(ctx, callerFrom(ctx), in.EndpointID)
 	if err != nil {
 		return nil, err
 	}
-	s.Dispatcher.Cancel(ctx, open)
 	out := &endpointDeleteOutput{}
-	out.Body.ID, out.Body.DeletedAt = in.EndpointID, s.now().UTC()
+	out.Body.ID, out.Body.DeletedAt = in.EndpointID, at
 	return out, nil
 }
 
 func (s *Server) rotateSecret(ctx context.Context, in *rotateInput) (*rotateOutput, error) {
-	p := principalFrom(ctx)
-	grace := defaultGracePeriod
+	grace := endpoint.DefaultGracePeriod
 	if in.Body != nil && in.Body.GracePeriodSeconds != nil {
 		grace = time.Duration(*in.Body.GracePeriodSeconds) * time.Second
 	}
-	secret := signing.NewSecret()
+	r, err := s.Endpoints.Rotate(ctx, callerFrom(ctx), in.EndpointID, grace)
+	if err != nil {
+		return nil, err
+	}
 	out := &rotateOutput{}
-	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
-		cur, err := q.GetEndpointForUpdate(ctx, dbq.GetEndpointForUpdateParams{TenantID: p.TenantID, ID: in.EndpointID})
-		if db.IsNoRows(err) {
-			return apperr.NotFound("webhook endpoint")
-		}
-		if err != nil {
-			return err
-		}
-		// No grace retires every earlier secret; otherwise the replaced one
-		// joins the previous secrets still signing, which are all kept.
-		if err := q.RetirePreviousSecrets(ctx, dbq.RetirePreviousSecretsParams{TenantID: p.TenantID, EndpointID: cur.ID, AllSecrets: grace == 0}); err != nil {
-			return err
-		}
-		if grace > 0 {
-			prev, err := q.ListPreviousSecrets(ctx, dbq.ListPreviousSecretsParams{TenantID: p.TenantID, EndpointID: cur.ID})
-			if err != nil {
-				return err
-			}
-			if len(prev) >= maxPreviousSecrets {
-				return apperr.Conflict("%d earlier secrets are still signing within their grace periods (the next one ends %s); "+
-					"wait, or rotate with grace_period_seconds 0 to retire them all now",
-					len(prev), earliest(prev).UTC().Format(time.RFC3339))
-			}
-			until := s.now().Add(grace).UTC().Truncate(time.Microsecond)
-			if err := q.AddPreviousSecret(ctx, dbq.AddPreviousSecretParams{
-				EndpointID: cur.ID, TenantID: p.TenantID, SecretCiphertext: cur.SecretCiphertext, ExpiresAt: until,
-			}); err != nil {
-				return err
-			}
-			out.Body.PreviousSecretExpiresAt = &until
-		}
-		if _, err := q.RotateEndpointSecret(ctx, dbq.RotateEndpointSecretParams{
-			TenantID: p.TenantID, ID: cur.ID, SecretCiphertext: s.Box.SealEndpointSecret(p.TenantID, cur.ID, secret),
-		}); err != nil {
-			return err
-		}
-		return s.audit(ctx, q, "webhook_endpoint.secret_rotated", "webhook_endpoint", cur.ID.String(), map[string]any{
-			"grace_period_seconds": int(grace / time.Second), "previous_secret_expires_at": out.Body.PreviousSecretExpiresAt,
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	out.Body.ID, out.Body.Secret = in.EndpointID, secret
-	return out, nil
-}
-
-// maxPreviousSecrets bounds the secrets that sign besides the current one
-// (each delivery carries one signature per secret).
-const maxPreviousSecrets = 4
-
-func earliest(prev []dbq.ListPreviousSecretsRow) time.Time {
-	t := prev[0].ExpiresAt
-	for _, p := range prev[1:] {
-		if p.ExpiresAt.Before(t) {
-			t = p.ExpiresAt
-		}
-	}
-	return t
-}
-
-// audit writes one audit row for the request's tenant and actor with q, so it
-// commits with the change.
-func (s *Server) audit(ctx context.Context, q *dbq.Queries, action, targetType, targetID string, details any) error {
-	p := principalFrom(ctx)
-	return audit.Write(ctx, q, audit.Entry{
-		TenantID: p.TenantID, Actor: p.Actor, Action: action, TargetType: targetType, TargetID: targetID,
-		Details: details, RequestID: requestID(ctx),
-	})
-}
-
-// validateURL checks an endpoint URL (netguard.ValidateURL) for field.
-func (s *Server) validateURL(field, raw string) (string, error) {
-	u, err := s.Guard.ValidateURL(raw, s.AllowHTTP)
-	if err != nil {
-		return "", apperr.Invalid(field, raw, "%s", err.Error())
-	}
-	return u, nil
-}
-
-// validateEvents checks subscriptions against the catalogue: known, not
-// deprecated, not reserved, or "*"; duplicates dropped, order kept.
-func validateEvents(ctx context.Context, q *dbq.Queries, field string, events []string) ([]string, error) {
-	if len(events) == 0 {
-		return nil, apperr.Invalid(field, events, "subscribe to at least one event type (or \"*\")")
-	}
-	var out []string
-	for _, e := range events {
-		if !slices.Contains(out, e) {
-			out = append(out, e)
-		}
-	}
-	types, err := q.GetEventTypes(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]dbq.EventType{}
-	for _, t := range types {
-		known[t.Name] = t
-	}
-	for i, e := range events {
-		if e == "*" {
-			continue
-		}
-		t, ok := known[e]
-		loc := field + "[" + strconv.Itoa(i) + "]"
-		switch {
-		case !ok:
-			return nil, apperr.Invalid(loc, e, "unknown event type %q; see list-webhook-event-types", e)
-		case t.Reserved:
-			return nil, apperr.Invalid(loc, e, "event type %q is reserved and cannot be subscribed to", e)
-		case t.Deprecated:
-			return nil, apperr.Invalid(loc, e, "event type %q is deprecated", e)
-		}
-	}
+	out.Body.ID, out.Body.Secret, out.Body.PreviousSecretExpiresAt = in.EndpointID, r.Secret, r.PreviousExpiresAt
 	return out, nil
 }

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hookline/hookline/internal/testenv"
+	"github.com/hookline/hookline/hooklinetest"
 )
 
-func createEndpoint(t *testing.T, env *testenv.Env, p testenv.Path, body map[string]any) map[string]any {
+func createEndpoint(t *testing.T, env *hooklinetest.Env, p hooklinetest.Path, body map[string]any) map[string]any {
 	t.Helper()
 	r := env.Do(http.MethodPost, p.Prefix+"/webhooks", p.Token, body)
 	if r.Status != http.StatusCreated {
@@ -23,7 +23,7 @@ func createEndpoint(t *testing.T, env *testenv.Env, p testenv.Path, body map[str
 
 func TestEndpointCRUDBothPaths(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	for _, p := range env.Paths(env.A) {
 		t.Run(p.Name, func(t *testing.T) {
 			ep := createEndpoint(t, env, p, map[string]any{
@@ -86,7 +86,7 @@ func TestEndpointCRUDBothPaths(t *testing.T) {
 
 func TestEventTypes(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	for _, p := range env.Paths(env.A) {
 		r := env.Do(http.MethodGet, p.Prefix+"/webhooks/event-types", p.Token, nil)
 		var names []string
@@ -99,7 +99,7 @@ func TestEventTypes(t *testing.T) {
 
 func TestEndpointValidation(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	valid := func(mut func(map[string]any)) map[string]any {
 		b := map[string]any{"url": "https://example.com/h", "events": []string{"comment.created"}}
 		mut(b)
@@ -144,7 +144,7 @@ func TestEndpointValidation(t *testing.T) {
 
 func TestCreateIdempotency(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	body := map[string]any{"url": "https://example.com/h", "events": []string{"*"}}
 	first := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, body, "Idempotency-Key", "k-1")
 	again := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, body, "Idempotency-Key", "k-1")
@@ -189,14 +189,14 @@ func TestCreateIdempotency(t *testing.T) {
 // response other than create and rotate carries a secret.
 func TestAuditLogAndSecretHygiene(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	var secrets []string
 	var bodies []string
 	p := env.Paths(env.A)[0]
 	ep := createEndpoint(t, env, p, map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
 	id := ep["id"].(string)
 	secrets = append(secrets, ep["secret"].(string))
-	record := func(r testenv.Response) {
+	record := func(r hooklinetest.Response) {
 		if r.Status >= 300 {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -255,7 +255,7 @@ func TestAuditLogAndSecretHygiene(t *testing.T) {
 // Tenant B gets 404 for tenant A's endpoint on every operation, and nothing changes.
 func TestEndpointTenantIsolation(t *testing.T) {
 	t.Parallel()
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
 	id := ep["id"].(string)
 	snapshot := func() string {

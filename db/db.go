@@ -47,16 +47,10 @@ func redactURLError(err error) error {
 
 // Tx runs fn in a transaction, committing when it returns nil.
 func Tx(ctx context.Context, pool *pgxpool.Pool, fn func(q *dbq.Queries) error) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		return fn(dbq.New(tx))
-	})
+	return interpret(pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		return fn(New(tx))
+	}))
 }
 
-// IsNoRows reports whether err says a query matched nothing.
-func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
-
-// IsUniqueViolation reports whether err is a unique-constraint violation.
-func IsUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
-}
+// IsNotFound reports whether err says a query matched nothing.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/hookline/hookline/db"
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/db/dbtest"
 )
 
@@ -27,7 +26,7 @@ func TestMigrateIsIdempotentAndSeedsCatalogue(t *testing.T) {
 		t.Fatalf("second migrate applied %v, want nothing", applied)
 	}
 
-	names, err := dbq.New(pool).ListSubscribableEventTypes(ctx)
+	names, err := db.New(pool).ListSubscribableEventTypes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 // DeliveryInput is the whole input of a delivery workflow: an id, and how
@@ -23,14 +24,11 @@ type DeliveryInput struct {
 
 // DeliveryResult is the final state, for the Temporal UI.
 type DeliveryResult struct {
-	Status     string `json:"status"`
-	Attempts   int    `json:"attempts"`
-	StatusCode int    `json:"status_code,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Status     delivery.Status `json:"status"`
+	Attempts   int             `json:"attempts"`
+	StatusCode int             `json:"status_code,omitempty"`
+	Error      string          `json:"error,omitempty"`
 }
-
-// StatusCancelled is the result of a workflow ended by SignalCancel.
-const StatusCancelled = "cancelled"
 
 // attemptOptions: the HTTP timeout is enforced by the client inside; the
 // extra margin covers loading and recording. Retries here are for
@@ -65,7 +63,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
 	wakeCh := workflow.GetSignalChannel(ctx, SignalWake)
 
-	status := activities.StatusPending
+	status := delivery.Pending
 	for n := 1; ; n++ {
 		var res activities.AttemptResult
 		var actErr error
@@ -86,13 +84,13 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			return DeliveryResult{}, actErr
 		}
 
-		if res.Status != status && res.Status != activities.StatusGone {
+		if res.Status != status && res.Status != delivery.Gone {
 			status = res.Status
-			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
+			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(string(status))); err != nil {
 				return DeliveryResult{}, err
 			}
 		}
-		if activities.Terminal(res.Status) {
+		if res.Status.Terminal() {
 			return DeliveryResult{Status: res.Status, Attempts: n, StatusCode: res.StatusCode, Error: res.Error}, nil
 		}
 
@@ -122,8 +120,8 @@ func waitForRetry(ctx workflow.Context, d time.Duration, cancelCh, wakeCh workfl
 }
 
 func cancelledResult(ctx workflow.Context, attempts int) (DeliveryResult, error) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(StatusCancelled)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(string(delivery.Cancelled))); err != nil {
 		return DeliveryResult{}, err
 	}
-	return DeliveryResult{Status: StatusCancelled, Attempts: attempts}, nil
+	return DeliveryResult{Status: delivery.Cancelled, Attempts: attempts}, nil
 }

@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -46,40 +46,40 @@ func runDeliveryWith(t *testing.T, f *fixture, in workflows.DeliveryInput, setup
 
 func TestDeliveryWorkflowSchedules(t *testing.T) {
 	t.Parallel()
-	s := activities.DefaultSchedule
+	s := delivery.DefaultSchedule
 	tests := []struct {
 		name     string
 		reply    func(n int, w http.ResponseWriter, body []byte)
-		status   string
+		status   delivery.Status
 		attempts int
 		timers   []time.Duration
 	}{
-		{"success first try", status(200), activities.StatusSucceeded, 1, nil},
+		{"success first try", status(200), delivery.Succeeded, 1, nil},
 		{"success after 3 failures", func(n int, w http.ResponseWriter, _ []byte) {
 			if n < 3 {
 				w.WriteHeader(http.StatusInternalServerError)
 			}
-		}, activities.StatusSucceeded, 4, s[:3]},
-		{"budget exhausted", status(503), activities.StatusDeadLetter, 8, s},
-		{"410 is permanent", status(410), activities.StatusFailed, 1, nil},
-		{"400 is permanent", status(400), activities.StatusFailed, 1, nil},
+		}, delivery.Succeeded, 4, s[:3]},
+		{"budget exhausted", status(503), delivery.DeadLetter, 8, s},
+		{"410 is permanent", status(410), delivery.Failed, 1, nil},
+		{"400 is permanent", status(400), delivery.Failed, 1, nil},
 		{"429 retries", func(n int, w http.ResponseWriter, _ []byte) {
 			if n == 0 {
 				w.WriteHeader(http.StatusTooManyRequests)
 			}
-		}, activities.StatusSucceeded, 2, s[:1]},
+		}, delivery.Succeeded, 2, s[:1]},
 		{"redirect is a failure", func(n int, w http.ResponseWriter, _ []byte) {
 			if n == 0 {
 				w.Header().Set("Location", "http://127.0.0.1:1/")
 				w.WriteHeader(http.StatusFound)
 			}
-		}, activities.StatusSucceeded, 2, s[:1]},
+		}, delivery.Succeeded, 2, s[:1]},
 		{"retry-after honoured", func(n int, w http.ResponseWriter, _ []byte) {
 			if n == 0 {
 				w.Header().Set("Retry-After", "120")
 				w.WriteHeader(http.StatusServiceUnavailable)
 			}
-		}, activities.StatusSucceeded, 2, []time.Duration{120 * time.Second}},
+		}, delivery.Succeeded, 2, []time.Duration{120 * time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,8 +91,8 @@ func TestDeliveryWorkflowSchedules(t *testing.T) {
 					res.Status, res.Attempts, timers, tc.status, tc.attempts, tc.timers)
 			}
 			d := f.delivery(t)
-			if d.Status != tc.status || int(d.AttemptCount) != tc.attempts || f.rc.count() != tc.attempts || d.CompletedAt == nil || d.NextAttemptAt != nil {
-				t.Fatalf("row %+v, receiver hits %d", d, f.rc.count())
+			if d.Status != tc.status || int(d.AttemptCount) != tc.attempts || f.rc.Count() != tc.attempts || d.CompletedAt == nil || d.NextAttemptAt != nil {
+				t.Fatalf("row %+v, receiver hits %d", d, f.rc.Count())
 			}
 			atts, _ := f.q.ListAttempts(context.Background(), f.deliveryID)
 			if len(atts) != tc.attempts {
@@ -109,10 +109,10 @@ func TestDeliveryWorkflowCancelMidBackoff(t *testing.T) {
 		// 5 s + a minute in: waiting out the 5 min delay after attempt 2.
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalCancel, nil) }, 65*time.Second)
 	})
-	if res.Status != workflows.StatusCancelled || res.Attempts != 2 || len(timers) != 2 {
+	if res.Status != delivery.Cancelled || res.Attempts != 2 || len(timers) != 2 {
 		t.Fatalf("result %+v, timers %v", res, timers)
 	}
-	if d := f.delivery(t); d.Status != activities.StatusInFlight || d.AttemptCount != 2 || f.rc.count() != 2 {
+	if d := f.delivery(t); d.Status != delivery.InFlight || d.AttemptCount != 2 || f.rc.Count() != 2 {
 		t.Fatalf("a cancelled workflow wrote on: %+v", d)
 	}
 }
@@ -130,8 +130,8 @@ func TestDeliveryWorkflowWakeAfterDeactivation(t *testing.T) {
 			env.SignalWorkflow(workflows.SignalWake, nil)
 		}, time.Minute)
 	})
-	if res.Status != activities.StatusFailed || res.Error != "endpoint disabled" || f.rc.count() != 2 {
-		t.Fatalf("result %+v after %d requests", res, f.rc.count())
+	if res.Status != delivery.Failed || res.Error != "endpoint disabled" || f.rc.Count() != 2 {
+		t.Fatalf("result %+v after %d requests", res, f.rc.Count())
 	}
 }
 
@@ -145,8 +145,8 @@ func TestDeliveryWorkflowEndsWhenRowIsGone(t *testing.T) {
 			}
 		}, time.Second)
 	})
-	if res.Status != activities.StatusGone || f.rc.count() != 1 {
-		t.Fatalf("result %+v after %d requests", res, f.rc.count())
+	if res.Status != delivery.Gone || f.rc.Count() != 1 {
+		t.Fatalf("result %+v after %d requests", res, f.rc.Count())
 	}
 }
 
@@ -159,7 +159,7 @@ func TestDeliveryWorkflowRemoteAttempts(t *testing.T) {
 		}
 	})
 	res, timers := runDeliveryWith(t, f, workflows.DeliveryInput{DeliveryID: f.deliveryID, RemoteAttempts: true}, nil)
-	if res.Status != activities.StatusSucceeded || res.Attempts != 3 || !slices.Equal(timers, activities.DefaultSchedule[:2]) {
+	if res.Status != delivery.Succeeded || res.Attempts != 3 || !slices.Equal(timers, delivery.DefaultSchedule[:2]) {
 		t.Fatalf("result %+v, timers %v", res, timers)
 	}
 }

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,15 +17,16 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hookline/hookline/activities"
-	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/endpoint"
 )
 
 // dispatchParallelism bounds concurrent start/signal calls to Temporal.
 const dispatchParallelism = 16
 
-// Dispatcher starts, cancels and wakes delivery workflows. It implements
-// publish.Starter.
+// Dispatcher starts, inspects, cancels and wakes workflows: every call the
+// services and activities make to Temporal goes through it.
 type Dispatcher struct {
 	Client    client.Client
 	TaskQueue string
@@ -32,12 +35,15 @@ type Dispatcher struct {
 	RemoteAttempts bool
 }
 
-var _ publish.Starter = (*Dispatcher)(nil)
+var (
+	_ delivery.Starter   = (*Dispatcher)(nil)
+	_ endpoint.Workflows = (*Dispatcher)(nil)
+)
 
 // StartOptions are the options of a delivery workflow. A delivery id runs
 // again only if its previous run failed or was terminated (reconcile), never
 // after it completed.
-func (d *Dispatcher) StartOptions(ref publish.Delivery) client.StartWorkflowOptions {
+func (d *Dispatcher) StartOptions(ref delivery.Ref) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                    DeliveryWorkflowID(ref.ID),
 		TaskQueue:             d.TaskQueue,
@@ -50,16 +56,16 @@ func (d *Dispatcher) StartOptions(ref publish.Delivery) client.StartWorkflowOpti
 			SATenantID.ValueSet(ref.TenantID.String()),
 			SAEndpointID.ValueSet(ref.EndpointID.String()),
 			SAEventType.ValueSet(ref.EventType),
-			SADeliveryStatus.ValueSet(activities.StatusPending),
+			SADeliveryStatus.ValueSet(string(delivery.Pending)),
 		),
 	}
 }
 
 // Start starts one DeliveryWorkflow per delivery, concurrently. Starting a
 // delivery whose workflow runs or completed is not an error.
-func (d *Dispatcher) Start(ctx context.Context, ds []publish.Delivery) error {
-	return d.each(len(ds), func(i int) error {
-		_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(ds[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: ds[i].ID, RemoteAttempts: d.RemoteAttempts})
+func (d *Dispatcher) Start(ctx context.Context, refs []delivery.Ref) error {
+	return d.each(len(refs), func(i int) error {
+		_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(refs[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: refs[i].ID, RemoteAttempts: d.RemoteAttempts})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return nil
@@ -68,26 +74,58 @@ func (d *Dispatcher) Start(ctx context.Context, ds []publish.Delivery) error {
 	})
 }
 
+// verifyWaitMargin is how long past the workflow's own 30 s timer Verify
+// waits for its result before giving up.
+const verifyWaitMargin = 10 * time.Second
+
+// Verify runs a VerifyEndpointWorkflow and waits for its result.
+func (d *Dispatcher) Verify(ctx context.Context, in endpoint.VerifyInput) (endpoint.VerifyResult, error) {
+	nonce := make([]byte, 8)
+	_, _ = rand.Read(nonce)
+	ctx, cancel := context.WithTimeout(ctx, VerifyTimeout+verifyWaitMargin)
+	defer cancel()
+	run, err := d.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       VerifyWorkflowID(in.EndpointID, hex.EncodeToString(nonce)),
+		TaskQueue:                d.TaskQueue,
+		WorkflowExecutionTimeout: 2 * time.Minute,
+		TypedSearchAttributes:    VerifySearchAttributes(in.TenantID, in.EndpointID),
+	}, VerifyEndpointWorkflow, in)
+	if err != nil {
+		return endpoint.VerifyResult{}, apperr.Unavailable("could not start verification; try again")
+	}
+	var res endpoint.VerifyResult
+	if err := run.Get(ctx, &res); err != nil {
+		if ctx.Err() != nil {
+			return res, apperr.Unavailable("verification did not finish in time; see the Temporal UI for workflow " + run.GetID())
+		}
+		return res, err
+	}
+	return res, nil
+}
+
 // RunState reports how delivery id's workflow stands.
-func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (publish.RunState, error) {
+func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (delivery.RunState, error) {
 	desc, err := d.Client.DescribeWorkflowExecution(ctx, DeliveryWorkflowID(id), "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return publish.RunMissing, nil
+		return delivery.RunMissing, nil
 	}
 	if err != nil {
 		return 0, err
 	}
 	switch desc.GetWorkflowExecutionInfo().GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		return publish.RunRunning, nil
+		return delivery.RunRunning, nil
 	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
-		return publish.RunTerminated, nil
+		return delivery.RunTerminated, nil
 	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
-		return publish.RunFailed, nil
+		return delivery.RunFailed, nil
 	}
-	return publish.RunEnded, nil
+	return delivery.RunEnded, nil
 }
+
+// closedOpenPage bounds one reconcile run's visibility read.
+const closedOpenPage = 1000
 
 // ClosedOpen lists deliveries whose workflow closed since `since` while its
 // search attribute still said pending or in_flight: terminated by an
@@ -95,7 +133,7 @@ func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (publish.RunSta
 // attempt was due.
 func (d *Dispatcher) ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
 	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND %s IN ('%s', '%s') AND CloseTime > '%s'",
-		SADeliveryStatus.GetName(), activities.StatusPending, activities.StatusInFlight, since.UTC().Format(time.RFC3339))
+		SADeliveryStatus.GetName(), delivery.Pending, delivery.InFlight, since.UTC().Format(time.RFC3339))
 	resp, err := d.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: closedOpenPage})
 	if err != nil {
 		return nil, err
@@ -108,9 +146,6 @@ func (d *Dispatcher) ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UU
 	}
 	return ids, nil
 }
-
-// closedOpenPage bounds one reconcile run's visibility read.
-const closedOpenPage = 1000
 
 // Cancel signals SignalCancel to the deliveries' workflows, best effort:
 // a workflow that has ended needs no signal, and one that misses it finds its

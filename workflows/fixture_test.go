@@ -6,24 +6,27 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/receiver"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/signing"
 	"github.com/hookline/hookline/internal/tenancy"
 )
 
 // fixture is a database with one tenant, one endpoint pointing at a scripted
-// receiver, one event and one pending delivery, plus real activities.
+// receiver, one event and one pending delivery, plus real activities (built
+// by hookline.New, as in production; no Temporal client is needed here).
 type fixture struct {
 	acts       *activities.Activities
 	q          *dbq.Queries
@@ -31,20 +34,13 @@ type fixture struct {
 	endpointID uuid.UUID
 	deliveryID uuid.UUID
 	secret     string
-	rc         *receiver
+	rc         *testReceiver
 }
 
-type receiver struct {
+// testReceiver is the shared receiver on a test server.
+type testReceiver struct {
 	*httptest.Server
-	mu    sync.Mutex
-	hits  int
-	reply func(n int, w http.ResponseWriter, body []byte)
-}
-
-func (r *receiver) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.hits
+	*receiver.Receiver
 }
 
 func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []byte)) *fixture {
@@ -52,23 +48,16 @@ func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []by
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	rc := &receiver{reply: reply}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var buf bytes.Buffer
-		_, _ = buf.ReadFrom(req.Body)
-		rc.mu.Lock()
-		n := rc.hits
-		rc.hits++
-		rc.mu.Unlock()
-		rc.reply(n, w, buf.Bytes())
-	}))
+	rc := &testReceiver{Receiver: receiver.New(receiver.Options{})}
+	rc.SetHandler(func(n int, w http.ResponseWriter, _ *http.Request, body []byte) { reply(n, w, body) })
+	rc.Server = httptest.NewServer(rc.Receiver)
 	t.Cleanup(rc.Close)
 
 	tn, err := tenancy.CreateTenant(ctx, pool, audit.Actor{Kind: audit.ActorSystem, ID: "test"}, "", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := dbq.New(pool)
+	q := db.New(pool)
 	f := &fixture{q: q, tenantID: tn.ID, endpointID: uuid.New(), deliveryID: uuid.New(), secret: signing.NewSecret(), rc: rc}
 	if _, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 		ID: f.endpointID, TenantID: tn.ID, Url: rc.URL, Events: []string{"*"}, IsActive: true,
@@ -82,14 +71,10 @@ func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []by
 	if _, err := q.InsertDelivery(ctx, dbq.InsertDeliveryParams{ID: f.deliveryID, TenantID: tn.ID, EndpointID: f.endpointID, EventID: "evt_1", EventType: "comment.created"}); err != nil {
 		t.Fatal(err)
 	}
-	guard := netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	f.acts = &activities.Activities{
-		Pool: pool, Box: box,
-		HTTP:          guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		Policy:        activities.RetryPolicy{Schedule: activities.DefaultSchedule},
-		UserAgent:     "Hookline/test",
-	}
+	f.acts = hookline.New(hookline.Options{
+		Pool: pool, Box: box, Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
+		DeliveryTimeout: 5 * time.Second, Version: "test",
+	}).Activities
 	return f
 }
 

@@ -13,16 +13,17 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/workflows"
 )
 
 type recordingStarter struct {
 	mu  sync.Mutex
-	got []publish.Delivery
+	got []delivery.Ref
 }
 
-func (r *recordingStarter) Start(_ context.Context, ds []publish.Delivery) error {
+func (r *recordingStarter) Start(_ context.Context, ds []delivery.Ref) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, ds...)

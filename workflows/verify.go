@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/internal/endpoint"
 )
 
 // VerifyTimeout is how long a receiver has to echo the challenge. The
@@ -17,7 +18,7 @@ const VerifyTimeout = 30 * time.Second
 // VerifyEndpointWorkflow proves the caller controls an endpoint's URL: the
 // endpoint must echo a signed challenge within VerifyTimeout. The outcome is
 // written back (verified_at, last reason, an audit row) and returned.
-func VerifyEndpointWorkflow(ctx workflow.Context, in activities.VerifyInput) (activities.VerifyResult, error) {
+func VerifyEndpointWorkflow(ctx workflow.Context, in endpoint.VerifyInput) (endpoint.VerifyResult, error) {
 	var a *activities.Activities
 	challengeCtx, cancelChallenge := workflow.WithCancel(workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: VerifyTimeout,
@@ -27,7 +28,7 @@ func VerifyEndpointWorkflow(ctx workflow.Context, in activities.VerifyInput) (ac
 	}))
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 
-	var res activities.VerifyResult
+	var res endpoint.VerifyResult
 	var actErr error
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(workflow.ExecuteActivity(challengeCtx, a.SendChallenge, in), func(f workflow.Future) {
@@ -35,7 +36,7 @@ func VerifyEndpointWorkflow(ctx workflow.Context, in activities.VerifyInput) (ac
 		cancelTimer()
 	})
 	sel.AddFuture(workflow.NewTimer(timerCtx, VerifyTimeout), func(workflow.Future) {
-		res = activities.VerifyResult{Reason: activities.ReasonTimeout}
+		res = endpoint.VerifyResult{Reason: endpoint.ReasonTimeout}
 		cancelChallenge()
 	})
 	sel.Select(ctx)
@@ -43,19 +44,19 @@ func VerifyEndpointWorkflow(ctx workflow.Context, in activities.VerifyInput) (ac
 		// The challenge could not even be attempted (e.g. the database was
 		// unreachable three times): report it as a connection error rather
 		// than failing the caller's request with an opaque error.
-		res = activities.VerifyResult{Reason: activities.ReasonConnectionError}
+		res = endpoint.VerifyResult{Reason: endpoint.ReasonConnectionError}
 	}
 
 	recordCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
-	if res.Reason != activities.ReasonEndpointNotFound {
-		var recorded activities.VerifyResult
+	if res.Reason != endpoint.ReasonEndpointNotFound {
+		var recorded endpoint.VerifyResult
 		if err := workflow.ExecuteActivity(recordCtx, a.RecordVerification, activities.RecordVerificationInput{VerifyInput: in, Result: res}).Get(ctx, &recorded); err != nil {
 			return res, err
 		}
-		if recorded != (activities.VerifyResult{}) { // histories from before it returned one have none
+		if recorded != (endpoint.VerifyResult{}) { // histories from before it returned one have none
 			res = recorded
 		}
 	}

@@ -11,13 +11,13 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/workflows"
 )
 
-func runVerify(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflowEnvironment)) activities.VerifyResult {
+func runVerify(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflowEnvironment)) endpoint.VerifyResult {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -25,13 +25,13 @@ func runVerify(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflowE
 	if setup != nil {
 		setup(env)
 	}
-	env.ExecuteWorkflow(workflows.VerifyEndpointWorkflow, activities.VerifyInput{
+	env.ExecuteWorkflow(workflows.VerifyEndpointWorkflow, endpoint.VerifyInput{
 		TenantID: f.tenantID, EndpointID: f.endpointID, Actor: audit.Actor{Kind: audit.ActorAPIKey, ID: "k"}, RequestID: "req_1",
 	})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var res activities.VerifyResult
+	var res endpoint.VerifyResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestVerifyWorkflowTimerRace(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		after time.Duration
-		want  activities.VerifyResult
+		want  endpoint.VerifyResult
 	}{
-		{29 * time.Second, activities.VerifyResult{Verified: true, StatusCode: 200}},
-		{31 * time.Second, activities.VerifyResult{Reason: activities.ReasonTimeout}},
+		{29 * time.Second, endpoint.VerifyResult{Verified: true, StatusCode: 200}},
+		{31 * time.Second, endpoint.VerifyResult{Reason: endpoint.ReasonTimeout}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.after.String(), func(t *testing.T) {
@@ -62,7 +62,7 @@ func TestVerifyWorkflowTimerRace(t *testing.T) {
 			f := newFixture(t, echo)
 			res := runVerify(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 				env.OnActivity(f.acts.SendChallenge, mock.Anything, mock.Anything).After(tc.after).
-					Return(activities.VerifyResult{Verified: true, StatusCode: 200}, nil)
+					Return(endpoint.VerifyResult{Verified: true, StatusCode: 200}, nil)
 			})
 			if res != tc.want {
 				t.Fatalf("answer after %s: %+v, want %+v", tc.after, res, tc.want)
@@ -84,18 +84,18 @@ func TestVerifyWorkflowReasons(t *testing.T) {
 		name  string
 		reply func(int, http.ResponseWriter, []byte)
 		url   string
-		want  activities.VerifyResult
+		want  endpoint.VerifyResult
 	}{
-		{"echo", echo, "", activities.VerifyResult{Verified: true, StatusCode: 200}},
+		{"echo", echo, "", endpoint.VerifyResult{Verified: true, StatusCode: 200}},
 		{"wrong challenge", func(_ int, w http.ResponseWriter, _ []byte) { _, _ = w.Write([]byte(`{"challenge":"x"}`)) }, "",
-			activities.VerifyResult{Reason: activities.ReasonChallengeMismatch, StatusCode: 200}},
+			endpoint.VerifyResult{Reason: endpoint.ReasonChallengeMismatch, StatusCode: 200}},
 		{"missing challenge", func(_ int, w http.ResponseWriter, _ []byte) { _, _ = w.Write([]byte(`{}`)) }, "",
-			activities.VerifyResult{Reason: activities.ReasonChallengeMismatch, StatusCode: 200}},
+			endpoint.VerifyResult{Reason: endpoint.ReasonChallengeMismatch, StatusCode: 200}},
 		{"non-JSON", func(_ int, w http.ResponseWriter, _ []byte) { _, _ = w.Write([]byte(`<html>`)) }, "",
-			activities.VerifyResult{Reason: activities.ReasonInvalidJSON, StatusCode: 200}},
-		{"500", status(500), "", activities.VerifyResult{Reason: activities.ReasonHTTPStatus, StatusCode: 500}},
-		{"connection refused", echo, "closed", activities.VerifyResult{Reason: activities.ReasonConnectionError}},
-		{"blocked address", echo, "http://10.0.0.1/", activities.VerifyResult{Reason: activities.ReasonBlockedAddress}},
+			endpoint.VerifyResult{Reason: endpoint.ReasonInvalidJSON, StatusCode: 200}},
+		{"500", status(500), "", endpoint.VerifyResult{Reason: endpoint.ReasonHTTPStatus, StatusCode: 500}},
+		{"connection refused", echo, "closed", endpoint.VerifyResult{Reason: endpoint.ReasonConnectionError}},
+		{"blocked address", echo, "http://10.0.0.1/", endpoint.VerifyResult{Reason: endpoint.ReasonBlockedAddress}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

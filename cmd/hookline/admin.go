@@ -10,8 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
-	"github.com/hookline/hookline/db"
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
@@ -52,17 +50,10 @@ func tenantCmd(cfg *config.Config) *cobra.Command {
 
 // resolveTenant accepts a tenant id or name.
 func resolveTenant(cmd *cobra.Command, pool *pgxpool.Pool, ref string) (uuid.UUID, error) {
-	q := dbq.New(pool)
 	if id, err := uuid.Parse(ref); err == nil {
-		if _, err := q.GetTenant(cmd.Context(), id); err != nil {
-			return uuid.Nil, fmt.Errorf("tenant %s: not found", ref)
-		}
-		return id, nil
+		return id, tenancy.Exists(cmd.Context(), pool, id)
 	}
-	t, err := q.GetTenantByName(cmd.Context(), ref)
-	if db.IsNoRows(err) {
-		return uuid.Nil, fmt.Errorf("tenant %q: not found", ref)
-	}
+	t, err := tenancy.ByName(cmd.Context(), pool, ref)
 	return t.ID, err
 }
 

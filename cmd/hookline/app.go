@@ -15,14 +15,13 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/hookline/hookline/activities"
-	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
-	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/temporalclient"
 	"github.com/hookline/hookline/workflows"
@@ -124,79 +123,28 @@ func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, laz
 	return client.DialContext(ctx, opts)
 }
 
-// services is what serve, worker, dev and bench wire together.
+// services is what serve, worker and dev run: the config-derived
+// connections and the Hookline app built from them (hookline.New).
 type services struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	pool       *pgxpool.Pool
-	box        *secretbox.Box
-	guard      *netguard.Guard
-	temporal   client.Client
-	dispatcher *workflows.Dispatcher
-	metrics    *metrics.Metrics
+	cfg      *config.Config
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	temporal client.Client
+	metrics  *metrics.Metrics
+	app      *hookline.App
 }
 
-func (s *services) apiServer() (*api.Server, error) {
-	jc, err := jwtConfig(s.cfg)
-	if err != nil {
-		return nil, err
-	}
-	var verifier *authn.JWTVerifier
-	if len(jc.HMACSecret) > 0 || jc.PublicKey != nil {
-		if verifier, err = authn.NewJWTVerifier(jc); err != nil {
-			return nil, err
-		}
-	} else {
-		s.log.Warn("no admin JWT key configured: admin routes answer 401")
-	}
-	return api.New(api.Deps{
-		Pool: s.pool, Box: s.box, JWT: verifier, Temporal: s.temporal, Dispatcher: s.dispatcher,
-		Guard: s.guard, AllowHTTP: s.cfg.AllowHTTP, Logger: s.log, Version: version, Metrics: s.metrics,
-	}), nil
+// openOptions says how newServices connects.
+type openOptions struct {
+	// Migrate applies pending migrations first (serve, dev).
+	Migrate bool
+	// LazyTemporal connects to Temporal on first use, so serve starts (and
+	// reports not-ready) while Temporal is down.
+	LazyTemporal bool
 }
 
-func (s *services) activities() (*activities.Activities, error) {
-	schedule, err := s.cfg.Schedule()
-	if err != nil {
-		return nil, err
-	}
-	return &activities.Activities{
-		Pool: s.pool, Box: s.box,
-		HTTP:          s.guard.Client(netguard.ClientOptions{Timeout: s.cfg.DeliveryTimeout}),
-		ChallengeHTTP: s.guard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
-		Policy:        activities.RetryPolicy{Schedule: schedule, Jitter: 0.1},
-		Publisher:     &publish.Publisher{Pool: s.pool, Starter: s.dispatcher, Logger: s.log}, Workflows: s.dispatcher,
-		UserAgent:      "Hookline/" + version,
-		ReconcileAfter: s.cfg.ReconcileAfter, RetentionDays: s.cfg.RetentionDays,
-		Metrics: s.metrics, Logger: s.log,
-	}, nil
-}
-
-// newWorker builds the Temporal worker with Hookline's workflows and activities.
-func (s *services) newWorker() (worker.Worker, error) {
-	acts, err := s.activities()
-	if err != nil {
-		return nil, err
-	}
-	w := worker.New(s.temporal, s.cfg.TaskQueue, worker.Options{
-		MaxConcurrentActivityExecutionSize:     s.cfg.WorkerActivities,
-		MaxConcurrentWorkflowTaskExecutionSize: s.cfg.WorkerWorkflowTasks,
-		MaxConcurrentActivityTaskPollers:       8,
-		MaxConcurrentWorkflowTaskPollers:       8,
-		WorkerStopTimeout:                      20 * time.Second,
-	})
-	workflows.Register(w, acts)
-	return w, nil
-}
-
-func (s *services) ensureSchedules(ctx context.Context) error {
-	return workflows.EnsureSchedules(ctx, s.temporal, workflows.ScheduleConfig{
-		TaskQueue: s.cfg.TaskQueue, ReconcileInterval: s.cfg.ReconcileInterval,
-	})
-}
-
-// newServices opens what every long-running subcommand needs.
-func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate, lazyTemporal bool) (*services, error) {
+// newServices opens what every long-running subcommand needs and wires the app.
+func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o openOptions) (*services, error) {
 	box, err := newBox(cfg)
 	if err != nil {
 		return nil, err
@@ -205,21 +153,61 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, migr
 	if err != nil {
 		return nil, err
 	}
-	pool, err := openDB(ctx, cfg, log, migrate)
+	schedule, err := cfg.Schedule()
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := jwtVerifier(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := openDB(ctx, cfg, log, o.Migrate)
 	if err != nil {
 		return nil, err
 	}
 	m := metrics.New()
-	tc, err := dialTemporal(ctx, cfg, log, lazyTemporal, m.TemporalHandler())
+	tc, err := dialTemporal(ctx, cfg, log, o.LazyTemporal, m.TemporalHandler())
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &services{
-		cfg: cfg, log: log, pool: pool, box: box, guard: guard, temporal: tc,
-		dispatcher: &workflows.Dispatcher{Client: tc, TaskQueue: cfg.TaskQueue, Logger: log, RemoteAttempts: cfg.RemoteAttempts},
-		metrics:    m,
-	}, nil
+	app := hookline.New(hookline.Options{
+		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
+		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, DeliveryTimeout: cfg.DeliveryTimeout,
+		ReconcileAfter: cfg.ReconcileAfter, RetentionDays: cfg.RetentionDays, RemoteAttempts: cfg.RemoteAttempts,
+		Version: version, Metrics: m, Logger: log,
+	})
+	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, app: app}, nil
+}
+
+// jwtVerifier verifies admin tokens; without a key admin routes answer 401.
+func jwtVerifier(cfg *config.Config, log *slog.Logger) (*authn.JWTVerifier, error) {
+	jc, err := jwtConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(jc.HMACSecret) == 0 && jc.PublicKey == nil {
+		log.Warn("no admin JWT key configured: admin routes answer 401")
+		return nil, nil
+	}
+	return authn.NewJWTVerifier(jc)
+}
+
+// newWorker builds the Temporal worker with Hookline's workflows and activities.
+func (s *services) newWorker() worker.Worker {
+	return s.app.Worker(worker.Options{
+		MaxConcurrentActivityExecutionSize:     s.cfg.WorkerActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: s.cfg.WorkerWorkflowTasks,
+		MaxConcurrentActivityTaskPollers:       8,
+		MaxConcurrentWorkflowTaskPollers:       8,
+		WorkerStopTimeout:                      20 * time.Second,
+	})
+}
+
+func (s *services) ensureSchedules(ctx context.Context) error {
+	return workflows.EnsureSchedules(ctx, s.temporal, workflows.ScheduleConfig{
+		TaskQueue: s.cfg.TaskQueue, ReconcileInterval: s.cfg.ReconcileInterval,
+	})
 }
 
 func (s *services) close() {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,12 +18,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hookline/hookline/db"
-	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/devstack"
-	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/tenancy"
 	"github.com/hookline/hookline/workflows"
@@ -48,46 +48,14 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 		// less GC measurably raises throughput (docs/BENCHMARKS.md).
 		debug.SetGCPercent(200)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := devDefaults(cmd, cfg); err != nil {
 		return err
 	}
-	if err := ensureDevSecrets(cfg); err != nil {
-		return err
-	}
-	if !cmd.Flags().Changed("allow-http") {
-		cfg.AllowHTTP = true
-	}
-	if cfg.AllowedCIDRs == "" {
-		cfg.AllowedCIDRs = "127.0.0.0/8,::1/128"
-	}
-
-	// Only an explicit DATABASE_URL pins the server; the one in dev.env is
-	// what the last dev run found, which is found again below.
-	explicitDB := cmd.Flags().Changed("database-url")
-	if _, ok := os.LookupEnv("DATABASE_URL"); ok {
-		explicitDB = true
-	}
-	dbURL := ""
-	if explicitDB {
-		dbURL = cfg.DatabaseURL
-	}
-	pg, err := devstack.FindPostgres(ctx, dbURL, cfg.DataDir, log)
+	pg, err := devPostgres(ctx, cmd, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer pg.Stop()
-	if explicitDB {
-		// Like Temporal's databases beside it, Hookline's is created when missing.
-		if err := devstack.EnsureDatabase(ctx, pg.ServerURL, devstack.DatabaseName(cfg.DatabaseURL)); err != nil {
-			return err
-		}
-	} else {
-		if err := devstack.EnsureDatabase(ctx, pg.ServerURL, "hookline"); err != nil {
-			return err
-		}
-		cfg.DatabaseURL = pg.DatabaseURL("hookline")
-	}
-
 	log.Info("starting embedded Temporal", "store", cfg.TemporalStore, "frontend", cfg.TemporalAddress)
 	start := time.Now()
 	tsrv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
@@ -101,8 +69,57 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	}
 	defer tsrv.Stop()
 	log.Info("embedded Temporal up", "took", time.Since(start).Round(time.Millisecond))
+	return runDevServices(ctx, cmd, cfg, log, tsrv)
+}
 
-	s, err := newServices(ctx, cfg, log, true, false)
+// devDefaults fills in what a laptop needs: generated keys, http:// URLs and
+// loopback receivers allowed.
+func devDefaults(cmd *cobra.Command, cfg *config.Config) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	if err := ensureDevSecrets(cfg); err != nil {
+		return err
+	}
+	if !cmd.Flags().Changed("allow-http") {
+		cfg.AllowHTTP = true
+	}
+	if cfg.AllowedCIDRs == "" {
+		cfg.AllowedCIDRs = "127.0.0.0/8,::1/128"
+	}
+	return nil
+}
+
+// devPostgres finds (or starts) the Postgres server and makes sure Hookline's
+// database exists on it, setting cfg.DatabaseURL.
+func devPostgres(ctx context.Context, cmd *cobra.Command, cfg *config.Config, log *slog.Logger) (*devstack.Postgres, error) {
+	// Only an explicit DATABASE_URL pins the server; the one in dev.env is
+	// what the last dev run found, which is found again below.
+	_, explicit := os.LookupEnv("DATABASE_URL")
+	explicit = explicit || cmd.Flags().Changed("database-url")
+	dbURL, name := "", "hookline"
+	if explicit {
+		dbURL, name = cfg.DatabaseURL, devstack.DatabaseName(cfg.DatabaseURL)
+	}
+	pg, err := devstack.FindPostgres(ctx, dbURL, cfg.DataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	// Like Temporal's databases beside it, Hookline's is created when missing.
+	if err := devstack.EnsureDatabase(ctx, pg.ServerURL, name); err != nil {
+		pg.Stop()
+		return nil, err
+	}
+	if !explicit {
+		cfg.DatabaseURL = pg.DatabaseURL(name)
+	}
+	return pg, nil
+}
+
+// runDevServices runs the API and a worker on the embedded Temporal, says
+// ready once a delivery workflow can run, and waits for Ctrl-C.
+func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config, log *slog.Logger, tsrv *devstack.Temporal) error {
+	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true})
 	if err != nil {
 		return err
 	}
@@ -111,20 +128,17 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv, err := s.apiServer()
-	if err != nil {
-		return err
-	}
 	s.metrics.WatchBacklog(s.pool)
-
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runWorker(gctx) })
 	g.Go(func() error {
-		return serveHTTP(gctx, log, "api", cfg.HTTPAddr, withMetrics(srv.Handler(), s.metrics.Handler()))
+		return serveHTTP(gctx, log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
 	})
 	if err := writeDevEnv(cfg, creds); err != nil {
+		stop()
+		_ = g.Wait()
 		return err
 	}
 	if err := s.canary(gctx); err != nil {
@@ -161,8 +175,8 @@ func (s *services) canary(ctx context.Context) error {
 }
 
 func (s *services) readinessRun(ctx context.Context) error {
-	ref := publish.Delivery{ID: uuid.New(), EventType: workflows.ReadinessStatus}
-	opts := s.dispatcher.StartOptions(ref)
+	ref := delivery.Ref{ID: uuid.New(), EventType: workflows.ReadinessStatus}
+	opts := s.app.Dispatcher.StartOptions(ref)
 	opts.ID = "hookline-readiness-" + ref.ID.String()
 	opts.WorkflowExecutionTimeout = time.Minute
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.ReadinessWorkflow)
@@ -219,9 +233,8 @@ type devCreds struct {
 func bootstrapDev(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool) (devCreds, error) {
 	actor := cliActor()
 	actor.ID = "hookline dev"
-	q := dbq.New(pool)
-	t, err := q.GetTenantByName(ctx, devTenant)
-	if db.IsNoRows(err) {
+	t, err := tenancy.ByName(ctx, pool, devTenant)
+	if apperr.IsKind(err, apperr.KindNotFound) {
 		t, err = tenancy.CreateTenant(ctx, pool, actor, "", devTenant)
 	}
 	if err != nil {
@@ -229,10 +242,8 @@ func bootstrapDev(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool) (
 	}
 	c := devCreds{tenantID: t.ID}
 	prev := config.ReadEnvFile(filepath.Join(cfg.DataDir, config.DevEnvFile))["HOOKLINE_API_KEY"]
-	if id, secret, ok := authn.ParseAPIKey(prev); ok {
-		if k, err := q.GetAPIKey(ctx, id); err == nil && k.TenantID == t.ID && k.RevokedAt == nil && authn.SecretMatches(secret, k.SecretHash) {
-			c.apiKey = prev
-		}
+	if k, err := tenancy.Authenticate(ctx, pool, prev); err == nil && k.TenantID == t.ID {
+		c.apiKey = prev
 	}
 	if c.apiKey == "" {
 		k, err := tenancy.CreateAPIKey(ctx, pool, actor, "", t.ID, "dev", authn.KeyPermissions)

@@ -20,9 +20,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookline/hookline/db/dbtest"
+	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/devstack"
-	"github.com/hookline/hookline/internal/testenv"
 )
 
 type syncBuf struct {
@@ -153,7 +153,7 @@ func TestDevEndToEnd(t *testing.T) {
 		}
 	}
 
-	rc := testenv.NewReceiver(t)
+	rc := hooklinetest.NewReceiver(t)
 	ep := post(t, api+"/v1/webhooks", key, `{"url":"`+rc.URL+`","events":["*"]}`)
 	rc.SetSecrets(ep["secret"].(string))
 	post(t, api+"/v1/events", key, `{"type":"comment.created","payload":{"hello":"dev"}}`)
@@ -209,7 +209,7 @@ func post(t *testing.T, u, token, body string) map[string]any {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r testenv.Response
+	var r hooklinetest.Response
 	r.Status = resp.StatusCode
 	r.Body, _ = io.ReadAll(resp.Body)
 	if r.Status >= 300 {

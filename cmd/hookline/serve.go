@@ -16,24 +16,11 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.RequireExplicit(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			defer startPprof(ctx, cfg.PprofAddr)()
-			log := newLogger(cfg, "json")
-			s, err := newServices(ctx, cfg, log, true, true)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			srv, err := s.apiServer()
-			if err != nil {
-				return err
-			}
-			s.metrics.WatchBacklog(s.pool)
-			log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")
-			return serveHTTP(ctx, log, "api", cfg.HTTPAddr, withMetrics(srv.Handler(), s.metrics.Handler()))
+			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true}, func(ctx context.Context, s *services) error {
+				s.metrics.WatchBacklog(s.pool)
+				s.log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")
+				return serveHTTP(ctx, s.log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
+			})
 		},
 	}
 }
@@ -51,30 +38,32 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 		Use:   "worker",
 		Short: "Run a Temporal worker: delivery, verification, ingest, reconcile and retention workflows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.RequireExplicit(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			defer startPprof(ctx, cfg.PprofAddr)()
-			log := newLogger(cfg, "json")
-			s, err := newServices(ctx, cfg, log, false, false)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			return s.runWorker(ctx)
+			return runService(cmd, cfg, openOptions{}, func(ctx context.Context, s *services) error { return s.runWorker(ctx) })
 		},
 	}
+}
+
+// runService is the life of serve and worker: settings given explicitly,
+// pprof, a JSON logger, the services; run until ctx ends, then close.
+func runService(cmd *cobra.Command, cfg *config.Config, o openOptions, run func(context.Context, *services) error) error {
+	if err := cfg.RequireExplicit(); err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	defer startPprof(ctx, cfg.PprofAddr)()
+	s, err := newServices(ctx, cfg, newLogger(cfg, "json"), o)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return run(ctx, s)
 }
 
 // runWorker runs the worker (and the metrics endpoint, when configured) until
 // ctx ends. The maintenance schedules are created or updated alongside:
 // deliveries must not wait for them.
 func (s *services) runWorker(ctx context.Context) error {
-	w, err := s.newWorker()
-	if err != nil {
-		return err
-	}
+	w := s.newWorker()
 	if err := w.Start(); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 const countEventDeliveries = `-- name: CountEventDeliveries :one
@@ -43,7 +44,7 @@ type DeleteEndpointDeliveriesParams struct {
 
 type DeleteEndpointDeliveriesRow struct {
 	ID     uuid.UUID
-	Status string
+	Status delivery.Status
 }
 
 // Purge: returns what was removed so running workflows can be cancelled.
@@ -150,7 +151,7 @@ type GetAttemptContextRow struct {
 	EndpointID       uuid.UUID
 	EventID          string
 	EventType        string
-	Status           string
+	Status           delivery.Status
 	AttemptCount     int32
 	LastStatusCode   *int32
 	LastError        *string
@@ -535,7 +536,7 @@ WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
 `
 
 type RecordAttemptParams struct {
-	Status         string
+	Status         delivery.Status
 	AttemptCount   int32
 	LastStatusCode *int32
 	LastError      *string
@@ -578,7 +579,7 @@ WHERE id = $3 AND status IN ('pending', 'in_flight')
 `
 
 type SetDeliveryStatusParams struct {
-	Status    string
+	Status    delivery.Status
 	LastError *string
 	ID        uuid.UUID
 }

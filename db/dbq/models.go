@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 type ApiKey struct {
@@ -40,7 +41,7 @@ type Delivery struct {
 	EndpointID     uuid.UUID
 	EventID        string
 	EventType      string
-	Status         string
+	Status         delivery.Status
 	AttemptCount   int32
 	LastStatusCode *int32
 	LastError      *string

@@ -68,6 +68,9 @@ func Unauthorized(msg string) *Error { return &Error{Kind: KindUnauthorized, Msg
 // Forbidden is a 403 with a client-safe reason.
 func Forbidden(msg string) *Error { return &Error{Kind: KindForbidden, Msg: msg} }
 
+// Unavailable says a dependency (Temporal) did not answer in time: a 503.
+func Unavailable(msg string) *Error { return &Error{Kind: KindUnavailable, Msg: msg} }
+
 // As extracts a domain error from err's chain.
 func As(err error) (*Error, bool) {
 	var e *Error

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/cursor"
 )
 
 // Actor kinds stored in audit rows.
@@ -23,6 +24,28 @@ const (
 type Actor struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id"`
+}
+
+// Caller is who makes a tenant-scoped call: the tenant acted on, the actor
+// and the request id. Every service method takes one; it scopes the queries
+// and signs the audit rows.
+type Caller struct {
+	TenantID  uuid.UUID
+	Actor     Actor
+	RequestID string
+}
+
+// Record writes one audit row for c's change with q, so it commits with it.
+func (c Caller) Record(ctx context.Context, q *dbq.Queries, action, targetType, targetID string, details any) error {
+	return Write(ctx, q, Entry{
+		TenantID: c.TenantID, Actor: c.Actor, Action: action, TargetType: targetType, TargetID: targetID,
+		Details: details, RequestID: c.RequestID,
+	})
+}
+
+// System is the caller for changes Hookline makes on its own (auto-disable).
+func System(tenantID uuid.UUID, component string) Caller {
+	return Caller{TenantID: tenantID, Actor: Actor{Kind: ActorSystem, ID: component}}
 }
 
 // Entry is one audited change. Details must hold non-secret fields only.
@@ -61,4 +84,23 @@ func Write(ctx context.Context, q *dbq.Queries, e Entry) error {
 type Change struct {
 	From any `json:"from"`
 	To   any `json:"to"`
+}
+
+// List returns a keyset page of the tenant's audit log, newest first, and
+// the cursor of the next page (nil on the last).
+func List(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, limit int, after string) ([]dbq.AuditLog, *string, error) {
+	cur, err := cursor.Parse(after)
+	if err != nil {
+		return nil, nil, err
+	}
+	params := dbq.ListAuditEntriesParams{TenantID: tenantID, RowLimit: int32(limit) + 1}
+	if cur != nil {
+		params.CursorCreatedAt, params.CursorID = &cur.CreatedAt, &cur.ID
+	}
+	rows, err := q.ListAuditEntries(ctx, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, next := cursor.Page(rows, limit, func(r dbq.AuditLog) cursor.Cursor { return cursor.Cursor{CreatedAt: r.CreatedAt, ID: r.ID} })
+	return rows, next, nil
 }

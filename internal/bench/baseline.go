@@ -13,8 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hookline/hookline/activities"
-	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/signing"
 )
 
@@ -188,5 +187,5 @@ func (r *run) queueWorker(ctx context.Context, post func(context.Context, string
 // envelope is the body Hookline sends for bench event i.
 func envelope(id string, i int) []byte {
 	payload, _ := json.Marshal(samplePayload(i))
-	return activities.Envelope(dbq.Event{ID: id, Type: "comment.created", Payload: payload, OccurredAt: time.Now()})
+	return delivery.Envelope(id, "comment.created", time.Now(), payload)
 }

@@ -4,27 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/hookline/hookline/internal/signing"
+	"github.com/hookline/hookline/internal/receiver"
 )
 
 // Receiver is the bench's webhook receiver, run in its own process so its CPU
-// is not counted as Hookline's. POST /hook/<name> verifies the signature with
-// the secret registered for <name> and answers 204; POST /fail/<name> answers
-// 503 (parked retries). GET /_stats reports arrivals.
+// is not counted as Hookline's: the shared receiver.Receiver behind a small
+// control API. POST /hook/<name> verifies the signature with the secret
+// registered for <name> (401 when it fails) and answers 204; POST
+// /fail/<name> answers 503 (parked retries). GET /_stats reports arrivals.
 type Receiver struct {
-	mu       sync.Mutex
-	secrets  map[string]string
-	arrivals map[string]int64 // webhook-id → first arrival, unix ns
-	received int
-	dupes    int
-	badSigs  int
-	failed   int
+	mu      sync.Mutex
+	secrets map[string]string
+	rc      *receiver.Receiver
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -34,51 +31,56 @@ type ReceiverStats struct {
 	Duplicates    int              `json:"duplicates"`
 	BadSignatures int              `json:"bad_signatures"`
 	Failed        int              `json:"failed"`
-	Arrivals      map[string]int64 `json:"arrivals,omitempty"`
+	Arrivals      map[string]int64 `json:"arrivals,omitempty"` // webhook-id → first arrival, unix ns
 }
 
 // Serve runs the receiver on addr until ctx ends.
-func (rc *Receiver) Serve(ctx context.Context, addr string) error {
-	rc.secrets = map[string]string{}
-	rc.arrivals = map[string]int64{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /hook/{name}", rc.hook)
-	mux.HandleFunc("POST /fail/{name}", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		rc.mu.Lock()
-		rc.failed++
-		rc.mu.Unlock()
-		w.WriteHeader(http.StatusServiceUnavailable)
+func (b *Receiver) Serve(ctx context.Context, addr string) error {
+	b.secrets = map[string]string{}
+	b.rc = receiver.New(receiver.Options{RejectUnverified: true})
+	b.rc.SetSecretsFunc(func(r *http.Request) []string {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/hook/") {
+			return []string{b.secrets[r.PathValue("name")]} // none registered: a bad signature
+		}
+		return nil
 	})
+	b.rc.SetHandler(func(_ int, w http.ResponseWriter, r *http.Request, _ []byte) {
+		if strings.HasPrefix(r.URL.Path, "/fail/") {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /hook/{name}", b.rc)
+	mux.Handle("POST /fail/{name}", b.rc)
 	mux.HandleFunc("POST /_secrets", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
 		}
-		rc.mu.Lock()
+		b.mu.Lock()
 		for k, v := range in {
-			rc.secrets[k] = v
+			b.secrets[k] = v
 		}
-		rc.mu.Unlock()
+		b.mu.Unlock()
 	})
 	mux.HandleFunc("GET /_stats", func(w http.ResponseWriter, r *http.Request) {
-		rc.mu.Lock()
-		st := ReceiverStats{Received: rc.received, Unique: len(rc.arrivals), Duplicates: rc.dupes, BadSignatures: rc.badSigs, Failed: rc.failed}
+		st := b.rc.Stats()
+		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures, Failed: st.Unchecked}
 		if r.URL.Query().Get("arrivals") == "1" {
-			st.Arrivals = make(map[string]int64, len(rc.arrivals))
-			for k, v := range rc.arrivals {
-				st.Arrivals[k] = v
+			first := b.rc.FirstArrivals()
+			out.Arrivals = make(map[string]int64, len(first))
+			for k, v := range first {
+				out.Arrivals[k] = v.UnixNano()
 			}
 		}
-		rc.mu.Unlock()
-		_ = json.NewEncoder(w).Encode(st)
+		_ = json.NewEncoder(w).Encode(out)
 	})
-	mux.HandleFunc("POST /_reset", func(w http.ResponseWriter, r *http.Request) {
-		rc.mu.Lock()
-		rc.arrivals, rc.received, rc.dupes, rc.badSigs, rc.failed = map[string]int64{}, 0, 0, 0, 0
-		rc.mu.Unlock()
-	})
+	mux.HandleFunc("POST /_reset", func(http.ResponseWriter, *http.Request) { b.rc.Reset() })
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -92,34 +94,6 @@ func (rc *Receiver) Serve(ctx context.Context, addr string) error {
 		return err
 	}
 	return nil
-}
-
-func (rc *Receiver) hook(w http.ResponseWriter, r *http.Request) {
-	now := time.Now()
-	body, _ := io.ReadAll(r.Body)
-	rc.mu.Lock()
-	secret := rc.secrets[r.PathValue("name")]
-	rc.mu.Unlock()
-	ok := secret != "" && signing.Verify(secret, r.Header, body, now, 5*time.Minute) == nil
-	id := r.Header.Get(signing.HeaderID)
-	rc.mu.Lock()
-	rc.received++
-	switch {
-	case !ok:
-		rc.badSigs++
-	default:
-		if _, seen := rc.arrivals[id]; seen {
-			rc.dupes++
-		} else {
-			rc.arrivals[id] = now.UnixNano()
-		}
-	}
-	rc.mu.Unlock()
-	if !ok {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // receiverClient talks to a receiver process.

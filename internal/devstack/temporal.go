@@ -83,24 +83,47 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		return nil, fmt.Errorf("temporal frontend: %w", err)
 	}
 
-	var persistence config.Persistence
-	switch o.Store {
-	case "", "postgres":
-		persistence, err = postgresPersistence(ctx, o)
-	case "sqlite":
-		persistence, err = sqlitePersistence(o)
-	default:
-		err = fmt.Errorf("unknown temporal store %q (postgres or sqlite)", o.Store)
-	}
+	persistence, err := persistenceFor(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-
 	cfg, err := serverConfig(host, port, persistence)
 	if err != nil {
 		return nil, err
 	}
-	logger := &serverLogger{l: o.Logger, floor: slog.LevelWarn}
+	srv, err := newServer(cfg, host, &serverLogger{l: o.Logger, floor: slog.LevelWarn})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	t := &Temporal{server: srv, HostPort: o.FrontendAddr}
+	if err := registerNamespace(ctx, t.HostPort, o.Namespace, o.SearchAttributes); err != nil {
+		t.Stop()
+		return nil, err
+	}
+	if o.UIAddr != "" {
+		if err := t.startUI(o); err != nil {
+			t.Stop()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func persistenceFor(ctx context.Context, o TemporalOptions) (config.Persistence, error) {
+	switch o.Store {
+	case "", "postgres":
+		return postgresPersistence(ctx, o)
+	case "sqlite":
+		return sqlitePersistence(o)
+	}
+	return config.Persistence{}, fmt.Errorf("unknown temporal store %q (postgres or sqlite)", o.Store)
+}
+
+// newServer builds the server with every service on this host.
+func newServer(cfg *config.Config, host string, logger *serverLogger) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -120,32 +143,23 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// Pick up the namespace and search attributes registered at
-			// first start within seconds rather than the default 10 s.
-			dynamicconfig.NamespaceCacheRefreshInterval.Key():                2 * time.Second,
-			dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 16384,
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
-		}),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create temporal server: %w", err)
 	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("start temporal server: %w", err)
+	return srv, nil
+}
+
+// dynamicConfig is the embedded server's dynamic configuration.
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		// Pick up the namespace and search attributes registered at
+		// first start within seconds rather than the default 10 s.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key():                2 * time.Second,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 16384,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
 	}
-	t := &Temporal{server: srv, HostPort: o.FrontendAddr}
-	if err := registerNamespace(ctx, t.HostPort, o.Namespace, o.SearchAttributes); err != nil {
-		t.Stop()
-		return nil, err
-	}
-	if o.UIAddr != "" {
-		if err := t.startUI(o); err != nil {
-			t.Stop()
-			return nil, err
-		}
-	}
-	return t, nil
 }
 
 // Stop stops the UI and the server.

@@ -100,7 +100,7 @@ func (s *Store) Do(ctx context.Context, tenantID uuid.UUID, key, operation strin
 		if !errors.Is(err, errTakenOver) {
 			// Free the key so the client can retry (best effort: an
 			// abandoned key frees itself after AbandonAfter).
-			_ = dbq.New(s.Pool).ReleaseIdempotencyKey(context.WithoutCancel(ctx), dbq.ReleaseIdempotencyKeyParams{TenantID: tenantID, Key: key, LockToken: c.token})
+			_ = db.Q(s.Pool).ReleaseIdempotencyKey(context.WithoutCancel(ctx), dbq.ReleaseIdempotencyKeyParams{TenantID: tenantID, Key: key, LockToken: c.token})
 		}
 		return Response{}, err
 	}
@@ -127,20 +127,20 @@ type claim struct {
 // response of the request that owned it, or the reason it cannot run.
 func (s *Store) claim(ctx context.Context, c claim) (Response, bool, error) {
 	now := s.now()
-	_, err := dbq.New(s.Pool).ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{
+	_, err := db.Q(s.Pool).ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{
 		TenantID: c.tenantID, Key: c.key, Operation: c.operation, RequestHash: c.hash, ExpiresAt: now.Add(TTL), LockToken: c.token,
 	})
 	if err == nil {
 		return Response{}, true, nil
 	}
-	if !db.IsNoRows(err) {
+	if !db.IsNotFound(err) {
 		return Response{}, false, err
 	}
 	var res Response
 	owned := false
 	err = db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		k, err := q.GetIdempotencyKeyForUpdate(ctx, dbq.GetIdempotencyKeyForUpdateParams{TenantID: c.tenantID, Key: c.key})
-		if db.IsNoRows(err) {
+		if db.IsNotFound(err) {
 			return apperr.Conflict("a request with this Idempotency-Key just finished; retry")
 		}
 		if err != nil {

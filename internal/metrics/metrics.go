@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 // Metrics is one process's metric set, on its own registry.
@@ -75,7 +77,7 @@ func (m *Metrics) WatchBacklog(pool *pgxpool.Pool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		var n int64
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE status = 'in_flight'").Scan(&n); err != nil {
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE status = $1", string(delivery.InFlight)).Scan(&n); err != nil {
 			return -1
 		}
 		return float64(n)
@@ -100,9 +102,9 @@ func (m *Metrics) ObserveAttempt(outcome string, d time.Duration) {
 }
 
 // ObserveFinal implements activities.Recorder.
-func (m *Metrics) ObserveFinal(status string, sincePublish time.Duration) {
-	m.finished.WithLabelValues(status).Inc()
-	if status == "succeeded" {
+func (m *Metrics) ObserveFinal(status delivery.Status, sincePublish time.Duration) {
+	m.finished.WithLabelValues(string(status)).Inc()
+	if status == delivery.Succeeded {
 		m.successLatency.Observe(sincePublish.Seconds())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,39 +20,14 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/requestid"
 )
 
 // MaxPayloadBytes bounds an event payload.
 const MaxPayloadBytes = 256 << 10
-
-// TestEventType is the reserved type of test deliveries.
-const TestEventType = "webhook.test"
-
-// Delivery identifies a delivery to start; the extra fields become search
-// attributes of its workflow.
-type Delivery struct {
-	ID         uuid.UUID
-	TenantID   uuid.UUID
-	EndpointID uuid.UUID
-	EventType  string
-}
-
-// Starter starts delivery workflows; starting one twice is harmless.
-type Starter interface {
-	Start(ctx context.Context, ds []Delivery) error
-}
-
-// RunState is where a delivery's workflow stands, as reconcile needs it.
-type RunState int
-
-const (
-	RunMissing    RunState = iota + 1 // never started, or deleted by retention
-	RunRunning                        // alive: nothing to do
-	RunTerminated                     // terminated (by an operator)
-	RunFailed                         // failed or timed out: may run again
-	RunEnded                          // completed, cancelled or continued as new
-)
 
 // Event is what a producer publishes.
 type Event struct {
@@ -70,17 +46,18 @@ type Result struct {
 	Duplicate  bool   `json:"-"`
 }
 
-// Publisher publishes events.
+// Publisher publishes events and starts the deliveries they create.
 type Publisher struct {
 	Pool    *pgxpool.Pool
-	Starter Starter
+	Starter delivery.Starter
+	Idem    *idempotency.Store // for PublishOnce
 	Logger  *slog.Logger
 }
 
 // Publish validates ev, writes it with its deliveries and starts them.
 func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (Result, error) {
 	var res Result
-	var ds []Delivery
+	var ds []delivery.Ref
 	err := db.Tx(ctx, p.Pool, func(q *dbq.Queries) (err error) {
 		res, ds, err = WriteTx(ctx, q, tenantID, ev)
 		return err
@@ -92,10 +69,33 @@ func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (
 	return res, nil
 }
 
+// PublishOnce publishes ev at most once per Idempotency-Key (none: once per
+// event id anyway). The response is 202 with the Result, or 200 with the
+// original Result when the event id was published before.
+func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey string, ev Event) (idempotency.Response, error) {
+	var started []delivery.Ref
+	res, err := p.Idem.Do(ctx, tenantID, idemKey, "publish-event", ev, func(q *dbq.Queries) (int, any, error) {
+		r, ds, err := WriteTx(ctx, q, tenantID, ev)
+		if err != nil {
+			return 0, nil, err
+		}
+		started = ds
+		if r.Duplicate {
+			return http.StatusOK, r, nil
+		}
+		return http.StatusAccepted, r, nil
+	})
+	if err != nil {
+		return res, err
+	}
+	p.StartAfterCommit(ctx, started)
+	return res, nil
+}
+
 // StartAfterCommit starts committed deliveries. A failure is logged, not
 // returned: the rows are durable and the reconcile schedule starts any
 // pending delivery whose workflow did not start.
-func (p *Publisher) StartAfterCommit(ctx context.Context, ds []Delivery) {
+func (p *Publisher) StartAfterCommit(ctx context.Context, ds []delivery.Ref) {
 	if len(ds) == 0 {
 		return
 	}
@@ -106,28 +106,21 @@ func (p *Publisher) StartAfterCommit(ctx context.Context, ds []Delivery) {
 
 // WriteTx validates ev and writes it with q (a transaction). It returns the
 // deliveries to start once the transaction commits.
-func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) (Result, []Delivery, error) {
+func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) (Result, []delivery.Ref, error) {
 	if err := Validate(&ev); err != nil {
 		return Result{}, nil, err
 	}
-	types, err := q.GetEventTypes(ctx, []string{ev.Type})
-	if err != nil {
+	if _, err := catalog.Publishable(ctx, q, ev.Type); err != nil {
 		return Result{}, nil, err
-	}
-	if len(types) == 0 {
-		return Result{}, nil, apperr.Invalid("body.type", ev.Type, "unknown event type %q; see list-webhook-event-types", ev.Type)
-	}
-	if types[0].Reserved {
-		return Result{}, nil, apperr.Invalid("body.type", ev.Type, "event type %q is reserved for Hookline", ev.Type)
 	}
 	occurred := time.Now()
 	if ev.OccurredAt != nil {
 		occurred = *ev.OccurredAt
 	}
-	_, err = q.InsertEvent(ctx, dbq.InsertEventParams{
+	_, err := q.InsertEvent(ctx, dbq.InsertEventParams{
 		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred,
 	})
-	if db.IsNoRows(err) {
+	if db.IsNotFound(err) {
 		return duplicate(ctx, q, tenantID, ev.ID)
 	}
 	if err != nil {
@@ -137,9 +130,9 @@ func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) 
 	if err != nil {
 		return Result{}, nil, err
 	}
-	ds := make([]Delivery, len(rows))
+	ds := make([]delivery.Ref, len(rows))
 	for i, r := range rows {
-		ds[i] = Delivery{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type}
+		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type}
 	}
 	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds)}, ds, nil
 }
@@ -149,7 +142,7 @@ func WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) 
 // retries when the first response was lost, which may have been after the
 // commit but before the workflows started, so starting them now (a no-op
 // for those already running) heals that without waiting for reconcile.
-func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) (Result, []Delivery, error) {
+func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) (Result, []delivery.Ref, error) {
 	orig, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: tenantID, ID: id})
 	if err != nil {
 		return Result{}, nil, err
@@ -162,9 +155,9 @@ func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id strin
 	if err != nil {
 		return Result{}, nil, err
 	}
-	ds := make([]Delivery, len(rows))
+	ds := make([]delivery.Ref, len(rows))
 	for i, r := range rows {
-		ds[i] = Delivery{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: orig.Type}
+		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: orig.Type}
 	}
 	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, ds, nil
 }

@@ -4,6 +4,7 @@ package tenancy
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func CreateTenant(ctx context.Context, pool *pgxpool.Pool, actor audit.Actor, re
 			return err
 		}
 		t, err = q.CreateTenant(ctx, dbq.CreateTenantParams{ID: id, Name: name})
-		if db.IsUniqueViolation(err) {
+		if errors.Is(err, db.ErrUniqueViolation) {
 			return apperr.Conflict("a tenant named %q already exists", name)
 		}
 		if err != nil {
@@ -66,10 +67,7 @@ func CreateAPIKey(ctx context.Context, pool *pgxpool.Pool, actor audit.Actor, re
 	id, token, hash := authn.NewAPIKey()
 	var k dbq.ApiKey
 	err := db.Tx(ctx, pool, func(q *dbq.Queries) error {
-		if _, err := q.GetTenant(ctx, tenantID); err != nil {
-			if db.IsNoRows(err) {
-				return apperr.NotFound("tenant")
-			}
+		if err := exists(ctx, q, tenantID); err != nil {
 			return err
 		}
 		var err error
@@ -91,7 +89,7 @@ func RevokeAPIKey(ctx context.Context, pool *pgxpool.Pool, actor audit.Actor, re
 	err := db.Tx(ctx, pool, func(q *dbq.Queries) error {
 		var err error
 		k, err = q.RevokeAPIKey(ctx, dbq.RevokeAPIKeyParams{TenantID: tenantID, ID: keyID})
-		if db.IsNoRows(err) {
+		if db.IsNotFound(err) {
 			return apperr.NotFound("api key")
 		}
 		if err != nil {
@@ -103,6 +101,65 @@ func RevokeAPIKey(ctx context.Context, pool *pgxpool.Pool, actor audit.Actor, re
 		})
 	})
 	return k, err
+}
+
+// Exists is nil when the tenant exists, else a not-found error.
+func Exists(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) error {
+	return exists(ctx, db.Q(pool), id)
+}
+
+func exists(ctx context.Context, q *dbq.Queries, id uuid.UUID) error {
+	_, err := q.GetTenant(ctx, id)
+	if db.IsNotFound(err) {
+		return apperr.NotFound("tenant")
+	}
+	return err
+}
+
+// ByName finds a tenant by name (not found: an apperr).
+func ByName(ctx context.Context, pool *pgxpool.Pool, name string) (dbq.Tenant, error) {
+	t, err := db.Q(pool).GetTenantByName(ctx, name)
+	if db.IsNotFound(err) {
+		return t, apperr.NotFound("tenant")
+	}
+	return t, err
+}
+
+// ListTenants lists tenants oldest first: every one when ids is nil, else those.
+func ListTenants(ctx context.Context, pool *pgxpool.Pool, ids []uuid.UUID) ([]dbq.Tenant, error) {
+	return db.Q(pool).ListTenants(ctx, ids)
+}
+
+// ListAPIKeys lists a tenant's keys, newest first, revoked ones included.
+func ListAPIKeys(ctx context.Context, pool *pgxpool.Pool, tenantID uuid.UUID) ([]dbq.ApiKey, error) {
+	return db.Q(pool).ListAPIKeys(ctx, tenantID)
+}
+
+// ErrInvalidKey answers every API key that does not authenticate, whatever
+// the reason, so the answer tells an attacker nothing.
+var ErrInvalidKey = apperr.Unauthorized("invalid API key")
+
+// Authenticate resolves an API key token (hk_<id>_<secret>) to its key: the
+// secret is compared in constant time, also for unknown ids, and a revoked
+// key is refused.
+func Authenticate(ctx context.Context, pool *pgxpool.Pool, token string) (dbq.ApiKey, error) {
+	id, secret, ok := authn.ParseAPIKey(token)
+	if !ok {
+		return dbq.ApiKey{}, ErrInvalidKey
+	}
+	key, err := db.Q(pool).GetAPIKey(ctx, id)
+	switch {
+	case db.IsNotFound(err):
+		// Compare anyway so unknown ids cost the same as wrong secrets.
+		authn.SecretMatches(secret, make([]byte, 32))
+		return dbq.ApiKey{}, ErrInvalidKey
+	case err != nil:
+		return dbq.ApiKey{}, err
+	}
+	if !authn.SecretMatches(secret, key.SecretHash) || key.RevokedAt != nil {
+		return dbq.ApiKey{}, ErrInvalidKey
+	}
+	return key, nil
 }
 
 // DevTokenTTL is how long the admin token `hookline dev` prints stays valid.

@@ -22,16 +22,15 @@ import (
 	"go.temporal.io/sdk/worker"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbtest"
+	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/devstack"
 	"github.com/hookline/hookline/internal/netguard"
-	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/signing"
-	"github.com/hookline/hookline/internal/testenv"
-	"github.com/hookline/hookline/workflows"
 )
 
 // tally is what every scenario reports.
@@ -46,7 +45,7 @@ func (tl tally) String() string {
 }
 
 // notSucceeded counts env's deliveries in any state but succeeded.
-func notSucceeded(t *testing.T, env *testenv.Env) int {
+func notSucceeded(t *testing.T, env *hooklinetest.Env) int {
 	t.Helper()
 	var n int
 	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE status <> 'succeeded'").Scan(&n); err != nil {
@@ -56,7 +55,7 @@ func notSucceeded(t *testing.T, env *testenv.Env) int {
 }
 
 // count compares the deliveries of endpoint with what rc received.
-func count(t *testing.T, env *testenv.Env, endpointID string, rc *testenv.Receiver, cause string) tally {
+func count(t *testing.T, env *hooklinetest.Env, endpointID string, rc *hooklinetest.Receiver, cause string) tally {
 	t.Helper()
 	ctx := context.Background()
 	var tl tally
@@ -98,7 +97,7 @@ func count(t *testing.T, env *testenv.Env, endpointID string, rc *testenv.Receiv
 	return tl
 }
 
-func newEndpoint(t *testing.T, env *testenv.Env, rc *testenv.Receiver, events []string) string {
+func newEndpoint(t *testing.T, env *hooklinetest.Env, rc *hooklinetest.Receiver, events []string) string {
 	t.Helper()
 	r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL + "/hook", "events": events})
 	if r.Status != http.StatusCreated {
@@ -112,7 +111,7 @@ func newEndpoint(t *testing.T, env *testenv.Env, rc *testenv.Receiver, events []
 // publishAll publishes n events like a careful producer: a failed request is
 // retried with the same event id, which publishing is idempotent on. It
 // returns how many requests failed and were retried.
-func publishAll(t *testing.T, env *testenv.Env, prefix string, n int) int {
+func publishAll(t *testing.T, env *hooklinetest.Env, prefix string, n int) int {
 	t.Helper()
 	var g errgroup.Group
 	var retried atomic.Int64
@@ -136,7 +135,7 @@ func publishAll(t *testing.T, env *testenv.Env, prefix string, n int) int {
 	return int(retried.Load())
 }
 
-func waitAllFinal(t *testing.T, env *testenv.Env, endpointID string, timeout time.Duration) {
+func waitAllFinal(t *testing.T, env *hooklinetest.Env, endpointID string, timeout time.Duration) {
 	t.Helper()
 	env.Eventually(timeout, "every delivery to finish", func() bool {
 		var open int
@@ -149,7 +148,7 @@ func waitAllFinal(t *testing.T, env *testenv.Env, endpointID string, timeout tim
 // pgRestartCommand is `pg_ctl restart` for the server env's database lives
 // on, run as the data directory's owner. The server log goes to a temporary
 // file: pg_ctl's own output must not be inherited by the postmaster.
-func pgRestartCommand(t *testing.T, env *testenv.Env) *exec.Cmd {
+func pgRestartCommand(t *testing.T, env *hooklinetest.Env) *exec.Cmd {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := db.Open(ctx, dbtest.ServerURL(), 1)
@@ -199,7 +198,7 @@ func pgRestartCommand(t *testing.T, env *testenv.Env) *exec.Cmd {
 
 // startWorker runs a Hookline worker for env in a child process (this test
 // binary), stopped when the test ends.
-func startWorker(t *testing.T, env *testenv.Env) *exec.Cmd {
+func startWorker(t *testing.T, env *hooklinetest.Env) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
@@ -208,7 +207,7 @@ func startWorker(t *testing.T, env *testenv.Env) *exec.Cmd {
 		"FAULTS_TEMPORAL="+env.TemporalHostPort(),
 		"FAULTS_NAMESPACE="+env.Namespace,
 		"FAULTS_TASK_QUEUE="+env.TaskQueue,
-		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(testenv.EncryptionKey()),
+		"FAULTS_KEY="+base64.StdEncoding.EncodeToString(hooklinetest.EncryptionKey()),
 	)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -236,18 +235,13 @@ func childWorker() int {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
 		return 1
 	}
-	guard := netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	disp := &workflows.Dispatcher{Client: c, TaskQueue: os.Getenv("FAULTS_TASK_QUEUE")}
-	acts := &activities.Activities{
-		Pool: pool, Box: box, HTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		ChallengeHTTP: guard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		Policy:        activities.RetryPolicy{Schedule: testenv.DefaultSchedule()},
-		Publisher:     &publish.Publisher{Pool: pool, Starter: disp}, Workflows: disp, UserAgent: "Hookline/faults",
-		ReconcileAfter: time.Second, RetentionDays: 30,
-	}
-	w := worker.New(c, disp.TaskQueue, worker.Options{})
-	workflows.Register(w, acts)
-	if err := w.Run(worker.InterruptCh()); err != nil {
+	app := hookline.New(hookline.Options{
+		Pool: pool, Box: box, Temporal: c, TaskQueue: os.Getenv("FAULTS_TASK_QUEUE"),
+		Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), AllowHTTP: true,
+		Retry: delivery.RetryPolicy{Schedule: hooklinetest.DefaultSchedule()}, DeliveryTimeout: 5 * time.Second,
+		ReconcileAfter: time.Second, Version: "faults",
+	})
+	if err := app.Worker(worker.Options{}).Run(worker.InterruptCh()); err != nil {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
 		return 1
 	}

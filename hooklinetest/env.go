@@ -1,8 +1,9 @@
-// Package testenv is the end-to-end test bundle: a fresh Postgres database, a
-// real in-process Temporal server (temporaltest) with a Hookline worker on a
-// task queue of the test's own, the API behind httptest, and two tenants with
-// API keys and admin tokens.
-package testenv
+// Package hooklinetest is the end-to-end test bundle: a fresh Postgres
+// database, a real in-process Temporal server (temporaltest) with a Hookline
+// worker on a task queue of the test's own, the API behind httptest, and two
+// tenants with API keys and admin tokens. Hookline is built by hookline.New,
+// exactly as the binary builds it.
+package hooklinetest
 
 import (
 	"bytes"
@@ -28,14 +29,13 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
-	"github.com/hookline/hookline/activities"
-	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
-	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/tenancy"
 	"github.com/hookline/hookline/workflows"
@@ -57,6 +57,7 @@ type Env struct {
 	Namespace string
 	TaskQueue string
 	Metrics   *metrics.Metrics
+	App       *hookline.App
 	URL       string
 	logs      *syncWriter // everything the API and worker logged
 	contract  *contract
@@ -129,49 +130,17 @@ func New(t testing.TB, opts ...Options) *Env {
 		JWT: authn.JWTConfig{HMACSecret: []byte("test-secret-test-secret-test-secret!"), Issuer: "hookline", Audience: "hookline-admin", Leeway: time.Second},
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	guard := netguard.New(o.AllowedCIDRs)
-	dialGuard := guard
-	if o.DeliveryCIDRs != nil {
-		dialGuard = netguard.New(o.DeliveryCIDRs)
-	}
 	e.Metrics = metrics.New()
-	// A client of the test's own, so the worker logs (with workflow ids)
-	// into this Env's log and its SDK metrics into this Env's registry.
-	tc, err := client.Dial(client.Options{
-		HostPort: ts.GetFrontendHostPort(), Namespace: e.Namespace,
-		Logger: sdklog.NewStructuredLogger(log), MetricsHandler: e.Metrics.TemporalHandler(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tc.Close)
-	e.Temporal = tc
-	dispatcher := &workflows.Dispatcher{Client: e.Temporal, TaskQueue: e.TaskQueue, Logger: log}
-	acts := &activities.Activities{
-		Pool: e.Pool, Box: box,
-		HTTP:          dialGuard.Client(netguard.ClientOptions{Timeout: 5 * time.Second}),
-		ChallengeHTTP: dialGuard.Client(netguard.ClientOptions{Timeout: workflows.VerifyTimeout}),
-		Policy:        activities.RetryPolicy{Schedule: o.Schedule},
-		Publisher:     &publish.Publisher{Pool: e.Pool, Starter: dispatcher, Logger: log}, Workflows: dispatcher,
-		UserAgent: "Hookline/test", ReconcileAfter: time.Second, RetentionDays: 30, Logger: log, Metrics: e.Metrics,
-	}
+	e.Temporal = testClient(t, ts, log, e.Metrics)
+	e.App = hookline.New(e.appOptions(t, o, box, log))
 	if !o.NoWorker {
-		w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
-		workflows.Register(w, acts)
+		w := e.App.Worker(worker.Options{})
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Stop)
 	}
-
-	verifier, err := authn.NewJWTVerifier(e.JWT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiServer := api.New(api.Deps{
-		Pool: e.Pool, Box: box, JWT: verifier, Temporal: e.Temporal, Dispatcher: dispatcher,
-		Guard: guard, AllowHTTP: true, Logger: log, Version: "test", Metrics: e.Metrics,
-	})
+	apiServer := e.App.API()
 	e.contract = newContract(t, apiServer.OpenAPI())
 	srv := httptest.NewServer(apiServer.Handler())
 	t.Cleanup(srv.Close)
@@ -181,6 +150,37 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.A = e.NewTenant("tenant-a")
 	e.B = e.NewTenant("tenant-b")
 	return e
+}
+
+// testClient is a Temporal client of the test's own, so the worker logs (with
+// workflow ids) into the Env's log and its SDK metrics into the Env's registry.
+func testClient(t testing.TB, ts *temporaltest.TestServer, log *slog.Logger, m *metrics.Metrics) client.Client {
+	tc, err := client.Dial(client.Options{
+		HostPort: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace(),
+		Logger: sdklog.NewStructuredLogger(log), MetricsHandler: m.TemporalHandler(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	return tc
+}
+
+// appOptions are the Env's hookline.Options.
+func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.Logger) hookline.Options {
+	verifier, err := authn.NewJWTVerifier(e.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dialGuard *netguard.Guard
+	if o.DeliveryCIDRs != nil {
+		dialGuard = netguard.New(o.DeliveryCIDRs)
+	}
+	return hookline.Options{
+		Pool: e.Pool, Box: box, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Guard: netguard.New(o.AllowedCIDRs),
+		DeliveryGuard: dialGuard, AllowHTTP: true, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule},
+		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Second, Version: "test", Metrics: e.Metrics, Logger: log,
+	}
 }
 
 // TemporalHostPort is the frontend of the shared test server.
@@ -315,7 +315,7 @@ func (e *Env) Paths(t Tenant) []Path {
 }
 
 // Delivery reads a delivery row's status and attempt count.
-func (e *Env) Delivery(id string) (status string, attempts int) {
+func (e *Env) Delivery(id string) (status delivery.Status, attempts int) {
 	e.t.Helper()
 	err := e.Pool.QueryRow(context.Background(), "SELECT status, attempt_count FROM deliveries WHERE id = $1", id).Scan(&status, &attempts)
 	if err != nil {
@@ -325,9 +325,9 @@ func (e *Env) Delivery(id string) (status string, attempts int) {
 }
 
 // WaitDelivery waits until delivery id has status.
-func (e *Env) WaitDelivery(id, status string, timeout time.Duration) {
+func (e *Env) WaitDelivery(id string, status delivery.Status, timeout time.Duration) {
 	e.t.Helper()
-	e.Eventually(timeout, "delivery "+id+" to be "+status, func() bool {
+	e.Eventually(timeout, "delivery "+id+" to be "+string(status), func() bool {
 		s, _ := e.Delivery(id)
 		return s == status
 	})

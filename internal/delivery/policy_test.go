@@ -1,4 +1,4 @@
-package activities
+package delivery
 
 import (
 	"testing"
@@ -13,17 +13,17 @@ func TestRetryPolicyNext(t *testing.T) {
 		attempt    int
 		retryable  bool
 		retryAfter time.Duration
-		status     string
+		status     Status
 		delay      time.Duration
 	}{
-		{"first retry", 1, true, 0, StatusInFlight, 5 * time.Second},
-		{"second retry", 2, true, 0, StatusInFlight, 5 * time.Minute},
-		{"last retry", 7, true, 0, StatusInFlight, 10 * time.Hour},
-		{"budget exhausted", 8, true, 0, StatusDeadLetter, 0},
-		{"permanent", 1, false, 0, StatusFailed, 0},
-		{"retry-after lengthens", 1, true, 90 * time.Second, StatusInFlight, 90 * time.Second},
-		{"retry-after never shortens", 2, true, 10 * time.Second, StatusInFlight, 5 * time.Minute},
-		{"retry-after capped", 1, true, 72 * time.Hour, StatusInFlight, 10 * time.Hour},
+		{"first retry", 1, true, 0, InFlight, 5 * time.Second},
+		{"second retry", 2, true, 0, InFlight, 5 * time.Minute},
+		{"last retry", 7, true, 0, InFlight, 10 * time.Hour},
+		{"budget exhausted", 8, true, 0, DeadLetter, 0},
+		{"permanent", 1, false, 0, Failed, 0},
+		{"retry-after lengthens", 1, true, 90 * time.Second, InFlight, 90 * time.Second},
+		{"retry-after never shortens", 2, true, 10 * time.Second, InFlight, 5 * time.Minute},
+		{"retry-after capped", 1, true, 72 * time.Hour, InFlight, 10 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,5 +69,16 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := ParseRetryAfter(in, now); got != want {
 			t.Errorf("ParseRetryAfter(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// The default schedule round-trips through the setting's format.
+func TestFormatSchedule(t *testing.T) {
+	t.Parallel()
+	if got := FormatSchedule(DefaultSchedule); got != "5s,5m,30m,2h,5h,10h,10h" {
+		t.Fatalf("FormatSchedule(DefaultSchedule) = %q", got)
+	}
+	if got := FormatSchedule([]time.Duration{90 * time.Second, 1500 * time.Millisecond}); got != "1m30s,1.5s" {
+		t.Fatalf("FormatSchedule = %q", got)
 	}
 }

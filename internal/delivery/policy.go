@@ -1,4 +1,4 @@
-package activities
+package delivery
 
 import (
 	"math/rand/v2"
@@ -8,30 +8,26 @@ import (
 	"time"
 )
 
-// Delivery statuses (the deliveries.status column).
-const (
-	StatusPending    = "pending"
-	StatusInFlight   = "in_flight"
-	StatusSucceeded  = "succeeded"
-	StatusFailed     = "failed"
-	StatusDeadLetter = "dead_letter"
-	// StatusGone is not stored: the delivery row no longer exists (purged or
-	// its endpoint deleted) and the workflow ends without writing.
-	StatusGone = "gone"
-)
-
-// Terminal reports whether a delivery status is final.
-func Terminal(status string) bool {
-	switch status {
-	case StatusSucceeded, StatusFailed, StatusDeadLetter, StatusGone:
-		return true
-	}
-	return false
-}
-
-// DefaultSchedule is the delay before each retry, like Svix: 8 attempts in all.
+// DefaultSchedule is the delay before each retry, like Svix: 8 attempts in
+// all. The one default: HOOKLINE_RETRY_SCHEDULE's is formatted from it.
 var DefaultSchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+// FormatSchedule writes a schedule as HOOKLINE_RETRY_SCHEDULE takes it.
+func FormatSchedule(s []time.Duration) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		p := d.String() // "5m0s", "2h0m0s"
+		if strings.HasSuffix(p, "m0s") {
+			p = strings.TrimSuffix(p, "0s")
+		}
+		if strings.HasSuffix(p, "h0m") {
+			p = strings.TrimSuffix(p, "0m")
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ",")
 }
 
 // RetryPolicy decides what follows a failed attempt.
@@ -50,12 +46,12 @@ type RetryPolicy struct {
 // attempt follows, the delay before it. retryAfter is the receiver's
 // Retry-After (0 if none): it lengthens the scheduled delay up to
 // MaxRetryAfter but never shortens it.
-func (p RetryPolicy) Next(n int, retryable bool, retryAfter time.Duration, rnd func() float64) (string, time.Duration) {
+func (p RetryPolicy) Next(n int, retryable bool, retryAfter time.Duration, rnd func() float64) (Status, time.Duration) {
 	if !retryable {
-		return StatusFailed, 0
+		return Failed, 0
 	}
 	if n > len(p.Schedule) {
-		return StatusDeadLetter, 0
+		return DeadLetter, 0
 	}
 	d := p.Schedule[n-1]
 	if p.Jitter > 0 {
@@ -67,8 +63,11 @@ func (p RetryPolicy) Next(n int, retryable bool, retryAfter time.Duration, rnd f
 	if retryAfter > d {
 		d = min(retryAfter, p.maxRetryAfter())
 	}
-	return StatusInFlight, max(d, time.Second)
+	return InFlight, max(d, time.Second)
 }
+
+// Attempts is the retry budget: the first attempt and one per delay.
+func (p RetryPolicy) Attempts() int { return len(p.Schedule) + 1 }
 
 func (p RetryPolicy) maxRetryAfter() time.Duration {
 	if p.MaxRetryAfter > 0 {

@@ -26,9 +26,10 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/db/dbtest"
+	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/signing"
-	"github.com/hookline/hookline/internal/testenv"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -51,8 +52,8 @@ func events() int {
 // attempt was recorded: once a worker runs again the delivery completes,
 // redelivered with the same webhook-id.
 func TestWorkerKilledMidAttempt(t *testing.T) {
-	env := testenv.New(t, testenv.Options{NoWorker: true})
-	rc := testenv.NewReceiver(t)
+	env := hooklinetest.New(t, hooklinetest.Options{NoWorker: true})
+	rc := hooklinetest.NewReceiver(t)
 	killed := make(chan struct{})
 	var once sync.Once
 	rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -90,7 +91,7 @@ func TestWorkerKilledMidAttempt(t *testing.T) {
 	if tl.missing != 0 || tl.delivered != tl.published || redelivered == 0 {
 		t.Fatalf("%s; the killed attempt was redelivered %d times with its webhook-id", tl, redelivered)
 	}
-	if status, _ := env.Delivery(firstID); status != activities.StatusSucceeded {
+	if status, _ := env.Delivery(firstID); status != delivery.Succeeded {
 		t.Fatalf("the interrupted delivery is %s", status)
 	}
 	if n := notSucceeded(t, env); n != 0 {
@@ -101,8 +102,8 @@ func TestWorkerKilledMidAttempt(t *testing.T) {
 // Postgres connections are terminated again and again while deliveries run:
 // nothing is lost and nothing stays in_flight once the database is reachable.
 func TestPostgresConnectionsTerminated(t *testing.T) {
-	env := testenv.New(t)
-	rc := testenv.NewReceiver(t)
+	env := hooklinetest.New(t)
+	rc := hooklinetest.NewReceiver(t)
 	ep := newEndpoint(t, env, rc, []string{"*"})
 	ctx, stop := context.WithCancel(context.Background())
 	var kills int
@@ -147,9 +148,9 @@ func TestPostgresServerRestarted(t *testing.T) {
 	if os.Getenv("HOOKLINE_FAULT_PG_RESTART") == "" {
 		t.Skip("restarts the Postgres server: set HOOKLINE_FAULT_PG_RESTART=1 (make faults and CI do)")
 	}
-	env := testenv.New(t)
+	env := hooklinetest.New(t)
 	restart := pgRestartCommand(t, env)
-	rc := testenv.NewReceiver(t)
+	rc := hooklinetest.NewReceiver(t)
 	ep := newEndpoint(t, env, rc, []string{"*"})
 	started, restarted := make(chan struct{}), make(chan error, 1)
 	go func() {
@@ -185,8 +186,8 @@ func TestPostgresServerRestarted(t *testing.T) {
 // The API dies between the publish commit and the workflow starts: the
 // reconcile workflow (run by its schedule in production) delivers everything.
 func TestPublisherDiesBeforeStart(t *testing.T) {
-	env := testenv.New(t)
-	rc := testenv.NewReceiver(t)
+	env := hooklinetest.New(t)
+	rc := hooklinetest.NewReceiver(t)
 	ep := newEndpoint(t, env, rc, []string{"*"})
 	ctx := context.Background()
 	for i := 0; i < events(); i++ {
@@ -221,7 +222,7 @@ func TestPublisherDiesBeforeStart(t *testing.T) {
 // Receivers that hang past the timeout, reset connections, answer 503 with
 // Retry-After, or answer 410.
 func TestHostileReceivers(t *testing.T) {
-	env := testenv.New(t) // retries after 1 s and 2 s; HTTP timeout 5 s
+	env := hooklinetest.New(t) // retries after 1 s and 2 s; HTTP timeout 5 s
 	tests := []struct {
 		name     string
 		handler  func(n int, w http.ResponseWriter, r *http.Request, body []byte)
@@ -258,7 +259,7 @@ func TestHostileReceivers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rc := testenv.NewReceiver(t)
+			rc := hooklinetest.NewReceiver(t)
 			rc.SetHandler(tc.handler)
 			ep := newEndpoint(t, env, rc, []string{"reaction.added"})
 			env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "reaction.added", "payload": map[string]any{}})

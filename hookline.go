@@ -1,0 +1,136 @@
+// Package hookline is the composition root: New wires the services, the
+// activities, the worker and the API from one Options struct. cmd/hookline
+// and the end-to-end test bundle (hooklinetest) both build Hookline through
+// it, so what the tests run is what production runs.
+package hookline
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/hookline/hookline/activities"
+	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/deliverylog"
+	"github.com/hookline/hookline/internal/endpoint"
+	"github.com/hookline/hookline/internal/idempotency"
+	"github.com/hookline/hookline/internal/metrics"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/workflows"
+)
+
+// Options are everything Hookline is built from.
+type Options struct {
+	Pool      *pgxpool.Pool
+	Box       *secretbox.Box
+	Temporal  client.Client
+	TaskQueue string // default workflows.DefaultTaskQueue
+	// Guard checks endpoint URLs at the API and guards the delivery dialer.
+	Guard *netguard.Guard
+	// DeliveryGuard, when set, guards the dialer instead (tests: the API
+	// accepts a URL the worker must refuse, as for a name resolving to
+	// loopback).
+	DeliveryGuard   *netguard.Guard
+	AllowHTTP       bool
+	JWT             *authn.JWTVerifier // nil: admin routes answer 401
+	Retry           delivery.RetryPolicy
+	DeliveryTimeout time.Duration // default 15 s
+	ReconcileAfter  time.Duration // default 30 s
+	RetentionDays   int           // default 30
+	RemoteAttempts  bool
+	Version         string
+	Metrics         *metrics.Metrics // nil: none
+	Logger          *slog.Logger     // nil: discard
+}
+
+// App is a wired Hookline: its services, activities and workflow client.
+type App struct {
+	opts       Options
+	Dispatcher *workflows.Dispatcher
+	Publisher  *publish.Publisher
+	Endpoints  *endpoint.Service
+	Deliveries *deliverylog.Service
+	Activities *activities.Activities
+}
+
+// New wires Hookline from o.
+func New(o Options) *App {
+	o.defaults()
+	disp := &workflows.Dispatcher{Client: o.Temporal, TaskQueue: o.TaskQueue, Logger: o.Logger, RemoteAttempts: o.RemoteAttempts}
+	idem := &idempotency.Store{Pool: o.Pool, Box: o.Box}
+	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger}
+	dialGuard := o.Guard
+	if o.DeliveryGuard != nil {
+		dialGuard = o.DeliveryGuard
+	}
+	sender := func(timeout time.Duration) *delivery.Sender {
+		return &delivery.Sender{Client: dialGuard.Client(netguard.ClientOptions{Timeout: timeout}), UserAgent: "Hookline/" + o.Version}
+	}
+	a := &App{
+		opts:       o,
+		Dispatcher: disp,
+		Publisher:  pub,
+		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp},
+		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
+		Activities: &activities.Activities{
+			Pool: o.Pool, Box: o.Box, Sender: sender(o.DeliveryTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
+			Policy: o.Retry, Publisher: pub, Workflows: disp, ReconcileAfter: o.ReconcileAfter,
+			RetentionDays: o.RetentionDays, Logger: o.Logger,
+		},
+	}
+	if o.Metrics != nil {
+		a.Activities.Metrics = o.Metrics
+	}
+	return a
+}
+
+func (o *Options) defaults() {
+	if o.TaskQueue == "" {
+		o.TaskQueue = workflows.DefaultTaskQueue
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Retry.Schedule == nil {
+		o.Retry.Schedule = delivery.DefaultSchedule
+	}
+	if o.DeliveryTimeout == 0 {
+		o.DeliveryTimeout = 15 * time.Second
+	}
+	if o.ReconcileAfter == 0 {
+		o.ReconcileAfter = 30 * time.Second
+	}
+	if o.RetentionDays == 0 {
+		o.RetentionDays = 30
+	}
+}
+
+// API builds the REST API over the app's services.
+func (a *App) API() *api.Server {
+	d := api.Deps{
+		Pool: a.opts.Pool, JWT: a.opts.JWT, Temporal: a.opts.Temporal, Endpoints: a.Endpoints,
+		Deliveries: a.Deliveries, Publisher: a.Publisher, Logger: a.opts.Logger, Version: a.opts.Version,
+	}
+	if a.opts.Metrics != nil {
+		d.Metrics = a.opts.Metrics
+	}
+	return api.New(d)
+}
+
+// Worker builds a Temporal worker on the app's task queue with every
+// Hookline workflow and activity registered.
+func (a *App) Worker(o worker.Options) worker.Worker {
+	w := worker.New(a.opts.Temporal, a.opts.TaskQueue, o)
+	workflows.Register(w, a.Activities)
+	return w
+}
+
+// TaskQueue is the task queue the app's workflows run on.
+func (a *App) TaskQueue() string { return a.opts.TaskQueue }

@@ -1,0 +1,143 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/signing"
+)
+
+// MaxStoredResponse bounds the response body kept with an attempt.
+const MaxStoredResponse = 4 << 10
+
+// maxDrain is how much more of a response is read (and dropped) so the
+// connection can be reused.
+const maxDrain = 64 << 10
+
+// BlockedReason is the reason of an attempt the SSRF guard refused.
+const BlockedReason = "blocked address: the endpoint resolves to a private, loopback or reserved address"
+
+// Outcome is what one signed POST came to.
+type Outcome struct {
+	Code       int
+	Reason     string // short, client-safe: never a raw Go error (it may quote the URL)
+	Body       string // the first MaxStoredResponse bytes, valid UTF-8
+	Retryable  bool
+	RetryAfter time.Duration
+	Blocked    bool
+	// BlockedAddr is the refused address: for the operator's log only.
+	// Telling the tenant which internal address a name resolves to is a
+	// map of our network.
+	BlockedAddr string
+}
+
+// OK reports a 2xx.
+func (o Outcome) OK() bool { return o.Code >= 200 && o.Code < 300 }
+
+// Class is the outcome class of the attempts metric.
+func (o Outcome) Class() string {
+	switch {
+	case o.Code >= 200 && o.Code < 300:
+		return "2xx"
+	case o.Code >= 300 && o.Code < 400:
+		return "3xx"
+	case o.Code >= 400 && o.Code < 500:
+		return "4xx"
+	case o.Code >= 500:
+		return "5xx"
+	case o.Blocked:
+		return "blocked"
+	case o.Reason == "timeout":
+		return "timeout"
+	}
+	return "network_error"
+}
+
+// Sender signs (Standard Webhooks) and POSTs a body, and classifies the
+// answer. Its client must be netguard's: SSRF-guarded, no redirects.
+type Sender struct {
+	Client    *http.Client
+	UserAgent string
+	Now       func() time.Time // nil: time.Now
+}
+
+// Send POSTs body to url as message msgID, signed with every secret.
+func (s *Sender) Send(ctx context.Context, url, msgID string, body []byte, secrets []string) Outcome {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Outcome{Reason: "invalid endpoint URL"}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	if err := signing.SetHeaders(req.Header, msgID, s.now(), body, secrets...); err != nil {
+		return Outcome{Reason: "cannot sign: malformed secret"}
+	}
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return classifyError(err)
+	}
+	defer resp.Body.Close()
+	stored, _ := io.ReadAll(io.LimitReader(resp.Body, MaxStoredResponse))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	out := Outcome{Code: resp.StatusCode, Body: validUTF8(stored)}
+	if !out.OK() {
+		out.Reason = "HTTP " + strconv.Itoa(resp.StatusCode)
+		out.Retryable = Retryable(resp.StatusCode)
+		out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+	}
+	return out
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func classifyError(err error) Outcome {
+	var be *netguard.BlockedError
+	switch {
+	case errors.As(err, &be):
+		return Outcome{Reason: BlockedReason, Blocked: true, BlockedAddr: be.Addr.String()}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return Outcome{Reason: "timeout", Retryable: true}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Outcome{Reason: "connection refused", Retryable: true}
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return Outcome{Reason: "connection reset", Retryable: true}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return Outcome{Reason: "DNS lookup failed", Retryable: true}
+	}
+	if strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:") {
+		return Outcome{Reason: "TLS handshake failed", Retryable: true}
+	}
+	return Outcome{Reason: "connection error", Retryable: true}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// validUTF8 makes a response body storable as Postgres text.
+func validUTF8(b []byte) string {
+	s := string(b)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}

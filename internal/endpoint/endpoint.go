@@ -1,0 +1,158 @@
+// Package endpoint is the webhook-endpoint service: create, read, update,
+// delete, rotate the signing secret and verify URL ownership, each change
+// audited in its own transaction. The REST handlers of both auth paths (and
+// the portal) call it.
+package endpoint
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/idempotency"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/signing"
+)
+
+// Workflows steers an endpoint's workflows (workflows.Dispatcher).
+type Workflows interface {
+	// Cancel ends the deliveries' workflows (delete, purge).
+	Cancel(ctx context.Context, deliveryIDs []uuid.UUID)
+	// Wake cuts the deliveries' retry waits short (deactivation).
+	Wake(ctx context.Context, deliveryIDs []uuid.UUID)
+	// Verify runs a verification workflow and waits for its result.
+	Verify(ctx context.Context, in VerifyInput) (VerifyResult, error)
+}
+
+// Service manages webhook endpoints.
+type Service struct {
+	Pool      *pgxpool.Pool
+	Box       *secretbox.Box
+	Guard     *netguard.Guard
+	AllowHTTP bool // accept http:// URLs
+	Idem      *idempotency.Store
+	Workflows Workflows
+	Now       func() time.Time // nil: time.Now
+}
+
+// Load is the one loader of a tenant's endpoint: another tenant's, like a
+// missing one, is not found.
+func Load(ctx context.Context, q *dbq.Queries, tenantID, id uuid.UUID) (dbq.WebhookEndpoint, error) {
+	e, err := q.GetEndpoint(ctx, dbq.GetEndpointParams{TenantID: tenantID, ID: id})
+	return e, notFound(err)
+}
+
+// LoadForUpdate is Load with the row locked for the transaction.
+func LoadForUpdate(ctx context.Context, q *dbq.Queries, tenantID, id uuid.UUID) (dbq.WebhookEndpoint, error) {
+	e, err := q.GetEndpointForUpdate(ctx, dbq.GetEndpointForUpdateParams{TenantID: tenantID, ID: id})
+	return e, notFound(err)
+}
+
+func notFound(err error) error {
+	if db.IsNotFound(err) {
+		return apperr.NotFound("webhook endpoint")
+	}
+	return err
+}
+
+// List returns every endpoint of the tenant, newest first.
+func (s *Service) List(ctx context.Context, c audit.Caller) ([]dbq.WebhookEndpoint, error) {
+	return db.Q(s.Pool).ListEndpoints(ctx, c.TenantID)
+}
+
+// Get returns one endpoint.
+func (s *Service) Get(ctx context.Context, c audit.Caller, id uuid.UUID) (dbq.WebhookEndpoint, error) {
+	return Load(ctx, db.Q(s.Pool), c.TenantID, id)
+}
+
+// CreateInput is a new endpoint.
+type CreateInput struct {
+	URL         string
+	Description string
+	Events      []string
+	IsActive    *bool // default true
+}
+
+// Created is a new endpoint with its signing secret, shown this once.
+type Created struct {
+	Endpoint dbq.WebhookEndpoint
+	Secret   string
+}
+
+// Create adds an endpoint. With an Idempotency-Key the first response is
+// stored and replayed: respond renders it (the handler's encoding).
+func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in CreateInput, respond func(Created) any) (idempotency.Response, error) {
+	u, err := s.validateURL("body.url", in.URL)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
+	events, err := catalog.ValidateSubscriptions(ctx, db.Q(s.Pool), "body.events", in.Events)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
+	active := in.IsActive == nil || *in.IsActive
+	return s.Idem.Do(ctx, c.TenantID, idemKey, "create-webhook-endpoint", in, func(q *dbq.Queries) (int, any, error) {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return 0, nil, err
+		}
+		secret := signing.NewSecret()
+		e, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
+			ID: id, TenantID: c.TenantID, Url: u, Description: in.Description, Events: events, IsActive: active,
+			SecretCiphertext: s.Box.SealEndpointSecret(c.TenantID, id, secret),
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), map[string]any{
+			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
+		})
+		return http.StatusCreated, respond(Created{Endpoint: e, Secret: secret}), err
+	})
+}
+
+// Delete removes an endpoint with its deliveries and attempts, and cancels
+// the workflows still running. It returns when it was deleted.
+func (s *Service) Delete(ctx context.Context, c audit.Caller, id uuid.UUID) (time.Time, error) {
+	var open []uuid.UUID
+	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
+		var err error
+		if open, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: c.TenantID, EndpointID: id}); err != nil {
+			return err
+		}
+		if _, err = q.DeleteEndpoint(ctx, dbq.DeleteEndpointParams{TenantID: c.TenantID, ID: id}); err != nil {
+			return notFound(err)
+		}
+		return c.Record(ctx, q, "webhook_endpoint.deleted", "webhook_endpoint", id.String(), map[string]any{"open_deliveries_cancelled": len(open)})
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	s.Workflows.Cancel(ctx, open)
+	return s.now().UTC(), nil
+}
+
+// validateURL checks an endpoint URL (netguard.ValidateURL) for field.
+func (s *Service) validateURL(field, raw string) (string, error) {
+	u, err := s.Guard.ValidateURL(raw, s.AllowHTTP)
+	if err != nil {
+		return "", apperr.Invalid(field, raw, "%s", err.Error())
+	}
+	return u, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,108 @@
+package endpoint
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/catalog"
+)
+
+// Patch is a partial update: nil fields keep their value.
+type Patch struct {
+	URL         *string
+	Events      *[]string
+	IsActive    *bool
+	Description *string
+}
+
+func (p Patch) empty() bool {
+	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil
+}
+
+// Update applies p. A new URL clears verified_at; deactivation fails the
+// endpoint's waiting retries at once (their workflows are woken).
+func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
+	if p.empty() {
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description")
+	}
+	p, err := s.validatePatch(ctx, p)
+	if err != nil {
+		return dbq.WebhookEndpoint{}, err
+	}
+	var updated dbq.WebhookEndpoint
+	var open []uuid.UUID
+	err = db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
+		cur, err := LoadForUpdate(ctx, q, c.TenantID, id)
+		if err != nil {
+			return err
+		}
+		next, diff := apply(cur, p)
+		if updated, err = q.UpdateEndpoint(ctx, next); err != nil {
+			return err
+		}
+		if cur.IsActive && !next.IsActive {
+			if open, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: c.TenantID, EndpointID: id}); err != nil {
+				return err
+			}
+		}
+		return c.Record(ctx, q, "webhook_endpoint.updated", "webhook_endpoint", id.String(), map[string]any{"changes": diff})
+	})
+	if err != nil {
+		return dbq.WebhookEndpoint{}, err
+	}
+	// Woken, the waiting workflows record `failed` (endpoint disabled) now
+	// rather than hours from now.
+	s.Workflows.Wake(ctx, open)
+	return updated, nil
+}
+
+// validatePatch checks and normalises the fields p sets.
+func (s *Service) validatePatch(ctx context.Context, p Patch) (Patch, error) {
+	if p.URL != nil {
+		u, err := s.validateURL("body.url", *p.URL)
+		if err != nil {
+			return p, err
+		}
+		p.URL = &u
+	}
+	if p.Events != nil {
+		events, err := catalog.ValidateSubscriptions(ctx, db.Q(s.Pool), "body.events", *p.Events)
+		if err != nil {
+			return p, err
+		}
+		p.Events = &events
+	}
+	return p, nil
+}
+
+// apply returns cur with p applied and the audit diff of what changed.
+func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[string]audit.Change) {
+	next := dbq.UpdateEndpointParams{
+		TenantID: cur.TenantID, ID: cur.ID, Url: cur.Url, Description: cur.Description,
+		Events: cur.Events, IsActive: cur.IsActive, VerifiedAt: cur.VerifiedAt,
+	}
+	diff := map[string]audit.Change{}
+	if p.URL != nil && *p.URL != cur.Url {
+		diff["url"] = audit.Change{From: cur.Url, To: *p.URL}
+		next.Url, next.VerifiedAt = *p.URL, nil
+	}
+	if p.Events != nil && !slices.Equal(*p.Events, cur.Events) {
+		diff["events"] = audit.Change{From: cur.Events, To: *p.Events}
+		next.Events = *p.Events
+	}
+	if p.IsActive != nil && *p.IsActive != cur.IsActive {
+		diff["is_active"] = audit.Change{From: cur.IsActive, To: *p.IsActive}
+		next.IsActive = *p.IsActive
+	}
+	if p.Description != nil && *p.Description != cur.Description {
+		diff["description"] = audit.Change{From: cur.Description, To: *p.Description}
+		next.Description = *p.Description
+	}
+	return next, diff
+}

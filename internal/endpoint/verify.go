@@ -1,0 +1,70 @@
+package endpoint
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/audit"
+)
+
+// Verification reasons: stable strings, part of the API.
+const (
+	ReasonTimeout           = "timeout"
+	ReasonHTTPStatus        = "http_status"
+	ReasonInvalidJSON       = "invalid_json"
+	ReasonChallengeMismatch = "challenge_mismatch"
+	ReasonConnectionError   = "connection_error"
+	ReasonBlockedAddress    = "blocked_address"
+	ReasonEndpointNotFound  = "endpoint_not_found"
+	// ReasonURLChanged: the URL was changed while its challenge ran, so the
+	// answer proves nothing about the new one.
+	ReasonURLChanged = "url_changed"
+)
+
+// Reasons lists every verification reason, for the API's enum.
+func Reasons() []string {
+	return []string{ReasonTimeout, ReasonHTTPStatus, ReasonInvalidJSON, ReasonChallengeMismatch,
+		ReasonConnectionError, ReasonBlockedAddress, ReasonEndpointNotFound, ReasonURLChanged}
+}
+
+// VerificationEventType is the type field of a challenge request.
+const VerificationEventType = "webhook.verification"
+
+// VerifyInput names the endpoint to verify and who asked, for the audit row:
+// the input of a verification workflow (ids only, no URL, no secret).
+type VerifyInput struct {
+	TenantID   uuid.UUID   `json:"tenant_id"`
+	EndpointID uuid.UUID   `json:"endpoint_id"`
+	Actor      audit.Actor `json:"actor"`
+	RequestID  string      `json:"request_id"`
+}
+
+// VerifyResult is the outcome of one verification run.
+type VerifyResult struct {
+	Verified   bool   `json:"verified"`
+	Reason     string `json:"reason,omitempty"`
+	StatusCode int    `json:"status_code,omitempty"`
+	// URL is the one challenged: the result is recorded only while the
+	// endpoint still has it.
+	URL string `json:"url,omitempty"`
+}
+
+// Verify proves the caller controls the endpoint's URL: a signed challenge
+// it must echo within 30 s (a workflow). verified_at and an audit row record
+// the outcome.
+func (s *Service) Verify(ctx context.Context, c audit.Caller, id uuid.UUID) (VerifyResult, error) {
+	if _, err := Load(ctx, db.Q(s.Pool), c.TenantID, id); err != nil {
+		return VerifyResult{}, err
+	}
+	res, err := s.Workflows.Verify(ctx, VerifyInput{TenantID: c.TenantID, EndpointID: id, Actor: c.Actor, RequestID: c.RequestID})
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if res.Reason == ReasonEndpointNotFound { // deleted while it ran
+		return VerifyResult{}, apperr.NotFound("webhook endpoint")
+	}
+	return res, nil
+}
