@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/testsignal"
 )
 
 // Activities is registered on the worker; see workflows.Register.
@@ -36,6 +37,20 @@ type Activities struct {
 	Metrics        Recorder
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// TestSignals let tests wait for what the activities did (no-ops
+	// unless a test initialises them).
+	TestSignals TestSignals
+}
+
+// TestSignals are the activities' test hooks.
+type TestSignals struct {
+	// IngestBatch carries the result of every ingest batch.
+	IngestBatch testsignal.Signal[IngestResult]
+}
+
+// Init turns every signal on.
+func (ts *TestSignals) Init() {
+	ts.IngestBatch.Init()
 }
 
 // Recorder observes delivery outcomes for metrics; nil records nothing.

@@ -47,5 +47,6 @@ func (a *Activities) IngestEvents(ctx context.Context, in IngestInput) (IngestRe
 		res.Published++
 		res.Deliveries += r.Deliveries
 	}
+	a.TestSignals.IngestBatch.Signal(res)
 	return res, nil
 }

@@ -103,6 +103,9 @@ func New(d Deps) *Server {
 // Handler is the HTTP handler serving the API, its OpenAPI document and docs.
 func (s *Server) Handler() http.Handler { return s.router }
 
+// API is the Huma API, for handler tests (humatest.Wrap).
+func (s *Server) API() huma.API { return s.api }
+
 // OpenAPI returns the generated OpenAPI document.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 

@@ -60,7 +60,6 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 	if err != nil || res.Deliveries != 1 {
 		t.Fatalf("write: %+v %v", res, err)
 	}
-	time.Sleep(1100 * time.Millisecond) // older than ReconcileAfter (1 s in tests)
 	run, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.ReconcileWorkflow)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
@@ -133,6 +134,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.Metrics = metrics.New()
 	e.Temporal = testClient(t, ts, log, e.Metrics)
 	e.App = hookline.New(e.appOptions(t, o, box, log))
+	e.App.Activities.TestSignals.Init()
 	if !o.NoWorker {
 		w := e.App.Worker(worker.Options{})
 		if err := w.Start(); err != nil {
@@ -179,9 +181,14 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 	return hookline.Options{
 		Pool: e.Pool, Box: box, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Guard: netguard.New(o.AllowedCIDRs),
 		DeliveryGuard: dialGuard, AllowHTTP: true, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule},
-		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Second, Version: "test", Metrics: e.Metrics, Logger: log,
+		// Reconcile (run only when a test starts it) takes any open delivery
+		// as overdue: tests need not wait for one to age.
+		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 	}
 }
+
+// Signals are the worker's test signals (initialised for every Env).
+func (e *Env) Signals() *activities.TestSignals { return &e.App.Activities.TestSignals }
 
 // TemporalHostPort is the frontend of the shared test server.
 func (e *Env) TemporalHostPort() string { return server.GetFrontendHostPort() }

@@ -199,7 +199,6 @@ func TestPublisherDiesBeforeStart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(1100 * time.Millisecond) // past ReconcileAfter (1 s in tests)
 	for started := -1; started != 0; {
 		run, err := env.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.ReconcileWorkflow)
 		if err != nil {

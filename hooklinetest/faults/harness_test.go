@@ -239,7 +239,7 @@ func childWorker() int {
 		Pool: pool, Box: box, Temporal: c, TaskQueue: os.Getenv("FAULTS_TASK_QUEUE"),
 		Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}), AllowHTTP: true,
 		Retry: delivery.RetryPolicy{Schedule: hooklinetest.DefaultSchedule()}, DeliveryTimeout: 5 * time.Second,
-		ReconcileAfter: time.Second, Version: "faults",
+		ReconcileAfter: time.Nanosecond, Version: "faults",
 	})
 	if err := app.Worker(worker.Options{}).Run(worker.InterruptCh()); err != nil {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
