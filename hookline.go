@@ -41,7 +41,8 @@ type Options struct {
 	AllowHTTP       bool
 	JWT             *authn.JWTVerifier // nil: admin routes answer 401
 	Retry           delivery.RetryPolicy
-	DeliveryTimeout time.Duration // default 15 s
+	Flow            delivery.FlowPolicy // zero fields: delivery.DefaultFlow's
+	DeliveryTimeout time.Duration       // default 15 s
 	ReconcileAfter  time.Duration // default 30 s
 	RetentionDays   int           // default 30
 	RemoteAttempts  bool
@@ -79,14 +80,15 @@ func New(o Options) *App {
 		Publisher:  pub,
 		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp},
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
-		Activities: &activities.Activities{
-			Pool: o.Pool, Box: o.Box, Sender: sender(o.DeliveryTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
-			Policy: o.Retry, Publisher: pub, Workflows: disp, ReconcileAfter: o.ReconcileAfter,
-			RetentionDays: o.RetentionDays, Logger: o.Logger,
-		},
+	}
+	a.Activities = &activities.Activities{
+		Pool: o.Pool, Box: o.Box, Sender: sender(o.DeliveryTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
+		Policy: o.Retry, Flow: o.Flow, Publisher: pub, Endpoints: a.Endpoints, Workflows: disp,
+		ReconcileAfter: o.ReconcileAfter, RetentionDays: o.RetentionDays, Logger: o.Logger,
 	}
 	if o.Metrics != nil {
 		a.Activities.Metrics = o.Metrics
+		pub.Faults = o.Metrics
 	}
 	return a
 }
@@ -110,6 +112,23 @@ func (o *Options) defaults() {
 	if o.RetentionDays == 0 {
 		o.RetentionDays = 30
 	}
+	def := delivery.DefaultFlow()
+	set := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.Flow.TenantMaxInFlight == 0 {
+		o.Flow.TenantMaxInFlight = def.TenantMaxInFlight
+	}
+	if o.Flow.BreakerThreshold == 0 {
+		o.Flow.BreakerThreshold = def.BreakerThreshold
+	}
+	set(&o.Flow.BreakerCooldown, def.BreakerCooldown)
+	set(&o.Flow.BreakerMaxCooldown, def.BreakerMaxCooldown)
+	set(&o.Flow.DisableAfter, def.DisableAfter)
+	// A lease outlives the attempt's HTTP timeout, so only a dead worker's expires.
+	set(&o.Flow.Lease, max(def.Lease, o.DeliveryTimeout+30*time.Second))
 }
 
 // API builds the REST API over the app's services.

@@ -27,7 +27,10 @@ type Activities struct {
 	// ChallengeSender posts verification challenges (same guard, 30 s).
 	ChallengeSender *delivery.Sender
 	Policy          delivery.RetryPolicy
+	Flow            delivery.FlowPolicy
 	Publisher       *publish.Publisher
+	// Endpoints auto-disables endpoints failing past Flow.DisableAfter.
+	Endpoints *endpoint.Service
 	// Workflows lets reconcile see and restart delivery workflows.
 	Workflows Workflows
 	// ReconcileAfter is how old a pending delivery must be before reconcile
@@ -57,6 +60,18 @@ func (ts *TestSignals) Init() {
 type Recorder interface {
 	ObserveAttempt(outcome string, d time.Duration)
 	ObserveFinal(status delivery.Status, sincePublish time.Duration)
+	// ObserveGated counts attempts the flow gate made wait (reason:
+	// breaker or queued).
+	ObserveGated(reason string)
+	// ObserveBreaker counts breakers opening (true) and closing.
+	ObserveBreaker(opened bool)
+	// ObserveRetrying counts infrastructure faults an activity retries.
+	ObserveRetrying(stage string)
+	// ObserveAutoDisabled counts endpoints switched off for failing.
+	ObserveAutoDisabled()
+	// ObserveIngestRejected counts signalled events refused (reason:
+	// invalid or too_large).
+	ObserveIngestRejected(reason string)
 }
 
 func (a *Activities) now() time.Time {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,39 +28,50 @@ type AttemptResult struct {
 	StatusCode int             `json:"status_code,omitempty"`
 	Error      string          `json:"error,omitempty"`
 	NextDelay  time.Duration   `json:"next_delay,omitempty"`
+	// Gated: the flow gate (capacity, tenant share, rate, breaker) made the
+	// attempt wait NextDelay before trying again; no attempt was made and
+	// none is counted.
+	Gated bool `json:"gated,omitempty"`
 }
 
-// AttemptDelivery makes attempt n of a delivery: it loads the event, endpoint
-// and secrets, signs, POSTs, and records the attempt with the delivery's new
-// state in one statement. HTTP outcomes are results; an error means an
+// Reasons a delivery fails without an attempt: retrying cannot heal them.
+const (
+	reasonEndpointDeleted  = "endpoint deleted"
+	reasonEndpointDisabled = "endpoint disabled"
+	reasonEventMissing     = "event missing: its payload was deleted"
+	reasonUndecryptable    = "endpoint secret cannot be decrypted: HOOKLINE_ENCRYPTION_KEY is not the key it was sealed with"
+)
+
+// AttemptDelivery makes attempt n of a delivery. The flow gate (in the same
+// query that loads the event, endpoint and secrets) first decides whether it
+// may go now; if so it signs, POSTs, and records the attempt with the
+// delivery's new state. HTTP outcomes are results; an error means an
 // infrastructure fault and Temporal retries the activity. A retry after the
 // write committed returns the recorded state without posting again.
 func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	q := db.Q(a.Pool)
-	d, err := q.GetAttemptContext(ctx, in.DeliveryID)
+	d, err := q.GetAttemptContext(ctx, dbq.GetAttemptContextParams{
+		ID: in.DeliveryID, Attempt: int32(in.Attempt), LeaseMs: int32(a.Flow.Lease / time.Millisecond),
+		TenantCap: int32(a.Flow.TenantMaxInFlight), BreakerThreshold: int32(a.Flow.BreakerThreshold),
+	})
 	if db.IsNotFound(err) {
 		return AttemptResult{Status: delivery.Gone}, nil
 	}
 	if err != nil {
-		return AttemptResult{}, fmt.Errorf("load delivery: %w", err)
+		return AttemptResult{}, a.retrying(ctx, in.DeliveryID, "load delivery", err)
+	}
+	if d.WaitMs > 0 {
+		return a.gated(d), nil
 	}
 	if d.Status.Terminal() || int(d.AttemptCount) >= in.Attempt {
 		return a.recorded(d), nil
 	}
-	if d.EndpointUrl == nil {
-		return a.finishWithoutAttempt(ctx, q, d, "endpoint deleted")
-	}
-	// Test deliveries go out even to inactive endpoints: that is how a
-	// tenant checks an endpoint before switching it on.
-	if !*d.EndpointActive && d.EventType != catalog.TestEventType {
-		return a.finishWithoutAttempt(ctx, q, d, "endpoint disabled")
-	}
-	if d.EventOccurredAt == nil {
-		return AttemptResult{}, fmt.Errorf("delivery %s: event %s missing", d.ID, d.EventID)
+	if reason := unattemptable(d); reason != "" {
+		return a.finishWithoutAttempt(ctx, q, d, reason)
 	}
 	secrets, err := a.signingSecrets(d.TenantID, d.EndpointID, d.SecretCiphertext, d.PreviousSecrets)
 	if err != nil {
-		return AttemptResult{}, err
+		return a.finishWithoutAttempt(ctx, q, d, reasonUndecryptable)
 	}
 	body := delivery.Envelope(d.EventID, d.EventType, *d.EventOccurredAt, d.EventPayload)
 	started := a.now()
@@ -71,40 +83,58 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	} else {
 		res.Status, res.NextDelay = a.Policy.Next(in.Attempt, out.Retryable, out.RetryAfter, nil)
 	}
-	if err := a.record(ctx, q, d, in.Attempt, res, out, started, dur); err != nil {
-		return AttemptResult{}, err
+	if err := a.settle(ctx, q, d, attempt{n: in.Attempt, res: res, out: out, started: started, dur: dur}); err != nil {
+		return AttemptResult{}, a.retrying(ctx, d.ID, "record attempt", err)
 	}
+	a.logAttempt(ctx, d, in.Attempt, res, out, dur)
+	return res, nil
+}
+
+// unattemptable names why a delivery cannot be attempted at all, if so.
+func unattemptable(d dbq.GetAttemptContextRow) string {
+	switch {
+	case d.EndpointUrl == nil:
+		return reasonEndpointDeleted
+	// Test deliveries go out even to inactive endpoints: that is how a
+	// tenant checks an endpoint before switching it on.
+	case !*d.EndpointActive && d.EventType != catalog.TestEventType:
+		return reasonEndpointDisabled
+	case d.EventOccurredAt == nil:
+		return reasonEventMissing
+	}
+	return ""
+}
+
+// gated answers a wait the flow gate decided. A breaker cool-down is spread
+// (up to a quarter of it, at most a minute) so the deliveries it held do not
+// all come back in the same second.
+func (a *Activities) gated(d dbq.GetAttemptContextRow) AttemptResult {
+	wait := time.Duration(d.WaitMs) * time.Millisecond
+	reason := "queued"
+	if d.BreakerOpenUntil != nil && d.BreakerOpenUntil.After(a.now()) {
+		reason = "breaker"
+		wait += time.Duration(rand.Int64N(int64(min(wait/4, time.Minute)) + 1))
+	}
+	if a.Metrics != nil {
+		a.Metrics.ObserveGated(reason)
+	}
+	return AttemptResult{Status: d.Status, Gated: true, NextDelay: wait}
+}
+
+func (a *Activities) logAttempt(ctx context.Context, d dbq.GetAttemptContextRow, n int, res AttemptResult, out delivery.Outcome, dur time.Duration) {
 	// The SDK logger adds the workflow and activity ids.
-	logArgs := []any{"delivery_id", d.ID, "tenant_id", d.TenantID,
-		"attempt", in.Attempt, "status", res.Status, "status_code", out.Code, "error", out.Reason, "duration", dur}
+	args := []any{"delivery_id", d.ID, "tenant_id", d.TenantID,
+		"attempt", n, "status", res.Status, "status_code", out.Code, "error", out.Reason, "duration", dur}
 	if out.Blocked {
-		logArgs = append(logArgs, "blocked_addr", out.BlockedAddr)
+		args = append(args, "blocked_addr", out.BlockedAddr)
 	}
-	activity.GetLogger(ctx).Info("delivery attempt", logArgs...)
+	activity.GetLogger(ctx).Info("delivery attempt", args...)
 	if a.Metrics != nil {
 		a.Metrics.ObserveAttempt(out.Class(), dur)
 		if res.Status.Terminal() {
 			a.Metrics.ObserveFinal(res.Status, a.now().Sub(d.CreatedAt))
 		}
 	}
-	return res, nil
-}
-
-// record writes the attempt row and the delivery's new state.
-func (a *Activities) record(ctx context.Context, q *dbq.Queries, d dbq.GetAttemptContextRow, n int, res AttemptResult, out delivery.Outcome, started time.Time, dur time.Duration) error {
-	var next *time.Time
-	if res.Status == delivery.InFlight {
-		t := a.now().Add(res.NextDelay)
-		next = &t
-	}
-	if _, err := q.RecordAttempt(ctx, dbq.RecordAttemptParams{
-		Status: res.Status, AttemptCount: int32(n), LastStatusCode: nonZero(int32(out.Code)),
-		LastError: nonEmpty(out.Reason), NextAttemptAt: next, ID: d.ID, StartedAt: started,
-		DurationMs: int32(dur.Milliseconds()), ResponseBody: nonEmpty(out.Body),
-	}); err != nil {
-		return fmt.Errorf("record attempt: %w", err)
-	}
-	return nil
 }
 
 // recorded answers from the stored state (the attempt was already written).
@@ -124,12 +154,29 @@ func (a *Activities) recorded(d dbq.GetAttemptContextRow) AttemptResult {
 
 func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d dbq.GetAttemptContextRow, reason string) (AttemptResult, error) {
 	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID}); err != nil {
-		return AttemptResult{}, fmt.Errorf("record %s: %w", reason, err)
+		return AttemptResult{}, a.retrying(ctx, d.ID, "record failure", err)
 	}
+	a.logger().WarnContext(ctx, "delivery failed without an attempt", "delivery_id", d.ID, "tenant_id", d.TenantID, "reason", reason)
 	if a.Metrics != nil {
 		a.Metrics.ObserveFinal(delivery.Failed, a.now().Sub(d.CreatedAt))
 	}
 	return AttemptResult{Status: delivery.Failed, Error: reason}, nil
+}
+
+// retrying reports an infrastructure fault the activity's retries will ride
+// out: a WARN line, the metric, and last_error on the delivery (best effort:
+// the database may be what is down). It returns err for Temporal to retry.
+func (a *Activities) retrying(ctx context.Context, id uuid.UUID, stage string, err error) error {
+	a.logger().WarnContext(ctx, "delivery retrying after an infrastructure fault", "delivery_id", id, "stage", stage, "err", err)
+	if a.Metrics != nil {
+		a.Metrics.ObserveRetrying(stage)
+	}
+	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = db.Q(a.Pool).NoteRetrying(noteCtx, dbq.NoteRetryingParams{
+		Ids: []uuid.UUID{id}, LastError: "retrying: " + stage + " failed (infrastructure fault); the delivery is not lost",
+	})
+	return fmt.Errorf("%s: %w", stage, err)
 }
 
 // signingSecrets decrypts the current secret and the previous ones still
@@ -148,18 +195,4 @@ func (a *Activities) signingSecrets(tenantID, endpointID uuid.UUID, current []by
 		secrets = append(secrets, prev)
 	}
 	return secrets, nil
-}
-
-func nonZero(v int32) *int32 {
-	if v == 0 {
-		return nil
-	}
-	return &v
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -2,9 +2,11 @@ package activities
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
+	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/publish"
 )
@@ -23,6 +25,18 @@ type IngestResult struct {
 	Deliveries int `json:"deliveries"`
 }
 
+// rejection tells an event the producer must fix (invalid; or data Postgres
+// refuses, which no retry changes) from a fault to retry.
+func rejection(err error) (string, bool) {
+	if e, ok := apperr.As(err); ok {
+		return e.Error(), true
+	}
+	if errors.Is(err, db.ErrInvalidData) {
+		return "the database refused a value of the event", true
+	}
+	return "", false
+}
+
 // IngestEvents publishes each event exactly like the REST operation, one
 // transaction per event so a bad one cannot hold back the rest. Invalid
 // events are counted and logged (producers cannot receive an answer to a
@@ -32,9 +46,12 @@ func (a *Activities) IngestEvents(ctx context.Context, in IngestInput) (IngestRe
 	var res IngestResult
 	for _, ev := range in.Events {
 		r, err := a.Publisher.Publish(ctx, in.TenantID, ev)
-		if e, ok := apperr.As(err); ok {
+		if reason, rejected := rejection(err); rejected {
 			res.Rejected++
-			a.logger().WarnContext(ctx, "ingest: event rejected", "tenant_id", in.TenantID, "event_id", ev.ID, "field", e.Field, "reason", e.Msg)
+			a.logger().WarnContext(ctx, "ingest: event rejected", "tenant_id", in.TenantID, "event_id", ev.ID, "reason", reason)
+			if a.Metrics != nil {
+				a.Metrics.ObserveIngestRejected("invalid")
+			}
 			continue
 		}
 		if err != nil {
@@ -49,4 +66,32 @@ func (a *Activities) IngestEvents(ctx context.Context, in IngestInput) (IngestRe
 	}
 	a.TestSignals.IngestBatch.Signal(res)
 	return res, nil
+}
+
+// RejectedEvent is an event the ingest workflow refused without publishing
+// (its payload is never sent to an activity).
+type RejectedEvent struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Bytes  int    `json:"bytes"`
+	Reason string `json:"reason"`
+}
+
+// RejectInput lists rejected events of a tenant.
+type RejectInput struct {
+	TenantID uuid.UUID       `json:"tenant_id"`
+	Events   []RejectedEvent `json:"events"`
+}
+
+// RejectIngestEvents logs and counts events the ingest workflow refused:
+// producers cannot receive an answer to a signal.
+func (a *Activities) RejectIngestEvents(ctx context.Context, in RejectInput) error {
+	for _, ev := range in.Events {
+		a.logger().WarnContext(ctx, "ingest: event rejected", "tenant_id", in.TenantID, "event_id", ev.ID,
+			"type", ev.Type, "bytes", ev.Bytes, "reason", ev.Reason)
+		if a.Metrics != nil {
+			a.Metrics.ObserveIngestRejected("too_large")
+		}
+	}
+	return nil
 }

@@ -25,12 +25,15 @@ type Workflows interface {
 	delivery.Starter
 	RunState(ctx context.Context, deliveryID uuid.UUID) (delivery.RunState, error)
 	ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error)
+	// Resume wakes deliveries waiting for capacity.
+	Resume(ctx context.Context, deliveryIDs []uuid.UUID)
 }
 
 // ReconcileResult counts what a reconcile run did.
 type ReconcileResult struct {
-	Started int `json:"started"`
-	Settled int `json:"settled"`
+	Started  int `json:"started"`
+	Settled  int `json:"settled"`
+	Disabled int `json:"disabled,omitempty"`
 }
 
 // ReconcileDeliveries finds open deliveries whose workflow is not running
@@ -74,7 +77,32 @@ func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, 
 		}
 	}
 	res.Started = len(start)
-	return res, nil
+	res.Disabled, err = a.disableFailing(ctx)
+	return res, err
+}
+
+// disableFailing switches off endpoints failing past Flow.DisableAfter that
+// no attempt has checked (e.g. while their breaker stays open).
+func (a *Activities) disableFailing(ctx context.Context) (int, error) {
+	if a.Endpoints == nil || a.Flow.DisableAfter <= 0 {
+		return 0, nil
+	}
+	cutoff := a.now().Add(-a.Flow.DisableAfter)
+	eps, err := db.Q(a.Pool).ListFailingEndpoints(ctx, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("list failing endpoints: %w", err)
+	}
+	n := 0
+	for _, e := range eps {
+		ok, err := a.Endpoints.DisableFailing(ctx, e.TenantID, e.ID, cutoff)
+		if err != nil {
+			return n, fmt.Errorf("auto-disable endpoint: %w", err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // reconcileCandidates are the open deliveries that may lack a running

@@ -8,7 +8,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
 )
@@ -126,9 +125,7 @@ func TestScopedAdminTokenStaysInItsTenants(t *testing.T) {
 	env := hooklinetest.New(t)
 	scoped := env.Mint([]string{env.A.ID.String()}, authn.AllPermissions, time.Hour)
 
-	var list struct {
-		Data []api.Tenant `json:"data"`
-	}
+	var list tenantList
 	r := env.Do(http.MethodGet, "/admin/v1/tenants", scoped, nil)
 	r.JSON(t, &list)
 	if r.Status != http.StatusOK || len(list.Data) != 1 || list.Data[0].ID != env.A.ID {

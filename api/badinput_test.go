@@ -13,7 +13,7 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	env := hooklinetest.New(t)
 	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
-	id := ep["id"].(string)
+	id := ep.ID.String()
 	admin := "/admin/v1/tenants/" + env.A.ID.String()
 	tests := []struct {
 		method, path, token, body string

@@ -12,8 +12,10 @@ import (
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -27,21 +29,27 @@ func newEndpoint(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant
 	t.Helper()
 	rc := hooklinetest.NewReceiver(t)
 	ep := createEndpoint(t, env, env.Paths(tenant)[0], map[string]any{"url": rc.URL + "/hook", "events": events, "is_active": active})
-	rc.SetSecrets(ep["secret"].(string))
-	return endpointFixture{id: ep["id"].(string), secret: ep["secret"].(string), rc: rc}
+	rc.SetSecrets(ep.Secret)
+	return endpointFixture{id: ep.ID.String(), secret: ep.Secret, rc: rc}
 }
 
-func deliveriesOf(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, endpointID, query string) []map[string]any {
+func deliveriesOf(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, endpointID, query string) []api.Delivery {
 	t.Helper()
 	r := env.Do(http.MethodGet, "/v1/webhooks/"+endpointID+"/deliveries"+query, tenant.Key, nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("list deliveries: %d %s", r.Status, r.Body)
 	}
-	var page struct {
-		Data []map[string]any `json:"data"`
+	return decode[deliveryPage](t, r).Data
+}
+
+// deliveryRows counts the delivery rows of an endpoint, whatever their tenant.
+func deliveryRows(t *testing.T, env *hooklinetest.Env, endpointID string) int {
+	t.Helper()
+	var n int
+	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE endpoint_id = $1", endpointID).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
-	r.JSON(t, &page)
-	return page.Data
+	return n
 }
 
 func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
@@ -56,7 +64,7 @@ func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
 	payload := `{"comment_id":"c_1",  "body":"<b>héllo</b> & bye","n":[1,2.50]}`
 	raw := `{"id":"evt_42","type":"comment.created","payload":` + payload + `}`
 	r := env.Do(http.MethodPost, "/v1/events", env.A.Key, raw)
-	if r.Status != http.StatusAccepted || r.Map(t)["deliveries"] != 2.0 || r.Map(t)["id"] != "evt_42" {
+	if res := decode[publish.Result](t, r); r.Status != http.StatusAccepted || res.Deliveries != 2 || res.ID != "evt_42" {
 		t.Fatalf("publish: %d %s", r.Status, r.Body)
 	}
 	for _, f := range []endpointFixture{subscribed, wildcard} {
@@ -78,35 +86,42 @@ func TestPublishDeliversSignedPayloadToSubscribersOnly(t *testing.T) {
 	}
 	// Wait for the write-back, then check the log.
 	for _, f := range []endpointFixture{subscribed, wildcard} {
-		var ds []map[string]any
+		var ds []api.Delivery
 		env.Eventually(10*time.Second, "succeeded in the log", func() bool {
 			ds = deliveriesOf(t, env, env.A, f.id, "")
-			return len(ds) == 1 && ds[0]["status"] == "succeeded"
+			return len(ds) == 1 && ds[0].Status == delivery.Succeeded
 		})
-		if ds[0]["attempt_count"] != 1.0 || ds[0]["last_status_code"] != 204.0 || ds[0]["completed_at"] == nil {
-			t.Fatalf("delivery row: %v", ds[0])
+		if ds[0].AttemptCount != 1 || !intIs(ds[0].LastStatusCode, 204) || ds[0].CompletedAt == nil {
+			t.Fatalf("delivery row: %s", show(ds[0]))
 		}
-		if got := f.rc.Requests()[0].Header.Get("webhook-id"); got != ds[0]["id"] {
-			t.Fatalf("webhook-id %q is not the delivery id %v", got, ds[0]["id"])
+		if got := f.rc.Requests()[0].Header.Get("webhook-id"); got != ds[0].ID.String() {
+			t.Fatalf("webhook-id %q is not the delivery id %s", got, ds[0].ID)
 		}
-		det := env.Do(http.MethodGet, "/v1/webhooks/"+f.id+"/deliveries/"+ds[0]["id"].(string), env.A.Key, nil)
-		dm := det.Map(t)
-		atts, _ := dm["attempts"].([]any)
-		if det.Status != http.StatusOK || len(atts) != 1 || atts[0].(map[string]any)["status_code"] != 204.0 || !strings.Contains(string(det.Body), `"payload":{"comment_id":"c_1"`) {
+		det := env.Do(http.MethodGet, "/v1/webhooks/"+f.id+"/deliveries/"+ds[0].ID.String(), env.A.Key, nil)
+		atts := decode[api.DeliveryDetail](t, det).Attempts
+		if det.Status != http.StatusOK || len(atts) != 1 || !intIs(atts[0].StatusCode, 204) || !strings.Contains(string(det.Body), `"payload":{"comment_id":"c_1"`) {
 			t.Fatalf("get delivery: %d %s", det.Status, det.Body)
 		}
 	}
 
 	// Publishing the same id again creates nothing new.
 	again := env.Do(http.MethodPost, "/admin/v1/tenants/"+env.A.ID.String()+"/events", env.A.AdminToken, raw)
-	if again.Status != http.StatusOK || again.Map(t)["deliveries"] != 2.0 {
+	if again.Status != http.StatusOK || decode[publish.Result](t, again).Deliveries != 2 {
 		t.Fatalf("re-publish: %d %s", again.Status, again.Body)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Nothing is sent without a delivery row, and publishing writes its rows
+	// before it answers: the rows alone show who can ever receive the event.
 	for name, f := range map[string]endpointFixture{"inactive": inactive, "unsubscribed": other, "other tenant": foreign} {
-		if f.rc.Count() != 0 {
-			t.Errorf("%s endpoint received %d requests", name, f.rc.Count())
+		if n := deliveryRows(t, env, f.id); n != 0 || f.rc.Count() != 0 {
+			t.Errorf("%s endpoint has %d delivery rows and received %d requests", name, n, f.rc.Count())
 		}
+	}
+	var rows int
+	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 || deliveryRows(t, env, subscribed.id) != 1 || deliveryRows(t, env, wildcard.id) != 1 {
+		t.Fatalf("re-publish created deliveries: %d rows in all", rows)
 	}
 	if subscribed.rc.Count() != 1 || wildcard.rc.Count() != 1 {
 		t.Fatalf("re-publish delivered again")
@@ -141,19 +156,19 @@ func TestRetryDeadLetterAndReplay(t *testing.T) {
 			t.Fatalf("publish %s: %d %s", typ, r.Status, r.Body)
 		}
 	}
-	only := func(f endpointFixture) map[string]any {
+	only := func(f endpointFixture) api.Delivery {
 		ds := deliveriesOf(t, env, env.A, f.id, "")
 		if len(ds) != 1 {
 			t.Fatalf("endpoint has %d deliveries", len(ds))
 		}
 		return ds[0]
 	}
-	env.WaitDelivery(only(flaky)["id"].(string), "succeeded", 30*time.Second)
-	env.WaitDelivery(only(down)["id"].(string), "dead_letter", 30*time.Second)
-	env.WaitDelivery(only(gone)["id"].(string), "failed", 30*time.Second)
+	env.WaitDelivery(only(flaky).ID.String(), "succeeded", 30*time.Second)
+	env.WaitDelivery(only(down).ID.String(), "dead_letter", 30*time.Second)
+	env.WaitDelivery(only(gone).ID.String(), "failed", 30*time.Second)
 
-	if d := only(flaky); d["attempt_count"] != 3.0 || flaky.rc.Count() != 3 {
-		t.Fatalf("flaky: %v, %d requests", d, flaky.rc.Count())
+	if d := only(flaky); d.AttemptCount != 3 || flaky.rc.Count() != 3 {
+		t.Fatalf("flaky: %s, %d requests", show(d), flaky.rc.Count())
 	}
 	ids := map[string]bool{}
 	for _, r := range flaky.rc.Requests() {
@@ -162,15 +177,15 @@ func TestRetryDeadLetterAndReplay(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("webhook-id changed across retries: %v", ids)
 	}
-	if d := only(down); d["attempt_count"] != 3.0 || d["last_status_code"] != 503.0 || d["next_attempt_at"] != nil {
-		t.Fatalf("dead letter row: %v", d)
+	if d := only(down); d.AttemptCount != 3 || !intIs(d.LastStatusCode, 503) || d.NextAttemptAt != nil {
+		t.Fatalf("dead letter row: %s", show(d))
 	}
-	if d := only(gone); d["attempt_count"] != 1.0 || d["last_status_code"] != 410.0 || gone.rc.Count() != 1 {
-		t.Fatalf("410 row: %v", d)
+	if d := only(gone); d.AttemptCount != 1 || !intIs(d.LastStatusCode, 410) || gone.rc.Count() != 1 {
+		t.Fatalf("410 row: %s", show(d))
 	}
 
 	// Replays: succeeded → 422; dead_letter → a new delivery, delivered with a new webhook-id.
-	flakyID := only(flaky)["id"].(string)
+	flakyID := only(flaky).ID.String()
 	if r := env.Do(http.MethodPost, "/v1/webhooks/"+flaky.id+"/deliveries/"+flakyID+"/replay", env.A.Key, nil); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("replay succeeded: %d %s", r.Status, r.Body)
 	}
@@ -181,15 +196,15 @@ func TestRetryDeadLetterAndReplay(t *testing.T) {
 		t.Fatalf("replay in_flight: %d %s", r.Status, r.Body)
 	}
 	failing = false
-	deadID := only(down)["id"].(string)
+	deadID := only(down).ID.String()
 	rep := env.Do(http.MethodPost, "/admin/v1/tenants/"+env.A.ID.String()+"/webhooks/"+down.id+"/deliveries/"+deadID+"/replay", env.A.AdminToken, nil)
-	rm := rep.Map(t)
-	if rep.Status != http.StatusAccepted || rm["replay_of"] != deadID || rm["id"] == deadID || rm["status"] != "pending" {
+	rm := decode[api.Delivery](t, rep)
+	if rep.Status != http.StatusAccepted || rm.ReplayOf == nil || rm.ReplayOf.String() != deadID || rm.ID.String() == deadID || rm.Status != delivery.Pending {
 		t.Fatalf("replay: %d %s", rep.Status, rep.Body)
 	}
-	env.WaitDelivery(rm["id"].(string), "succeeded", 20*time.Second)
+	env.WaitDelivery(rm.ID.String(), "succeeded", 20*time.Second)
 	last := down.rc.Requests()[down.rc.Count()-1]
-	if last.Header.Get("webhook-id") != rm["id"] || !last.Verified[0] {
+	if last.Header.Get("webhook-id") != rm.ID.String() || !last.Verified[0] {
 		t.Fatalf("replayed request: %v", last.Header)
 	}
 }
@@ -201,19 +216,19 @@ func TestBlockedAddressFailsDelivery(t *testing.T) {
 	env := hooklinetest.New(t, hooklinetest.Options{DeliveryCIDRs: []netip.Prefix{}})
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
-	var d map[string]any
+	var d *api.Delivery
 	env.Eventually(20*time.Second, "blocked delivery to fail", func() bool {
 		ds := deliveriesOf(t, env, env.A, f.id, "")
 		if len(ds) == 1 {
-			d = ds[0]
+			d = &ds[0]
 		}
-		return d != nil && d["status"] == "failed"
+		return d != nil && d.Status == delivery.Failed
 	})
-	if f.rc.Count() != 0 || !strings.Contains(d["last_error"].(string), "blocked address") || d["attempt_count"] != 1.0 {
-		t.Fatalf("blocked delivery: %v, %d requests", d, f.rc.Count())
+	if f.rc.Count() != 0 || d.LastError == nil || !strings.Contains(*d.LastError, "blocked address") || d.AttemptCount != 1 {
+		t.Fatalf("blocked delivery: %s, %d requests", show(d), f.rc.Count())
 	}
-	if strings.Contains(d["last_error"].(string), "127.0.0.1") {
-		t.Fatalf("last_error shows the tenant the resolved address: %q", d["last_error"])
+	if strings.Contains(*d.LastError, "127.0.0.1") {
+		t.Fatalf("last_error shows the tenant the resolved address: %q", *d.LastError)
 	}
 }
 
@@ -222,7 +237,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	env := hooklinetest.New(t)
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	rot := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 600})
-	newSecret := rot.Map(t)["secret"].(string)
+	newSecret := decode[rotatedSecret](t, rot).Secret
 	f.rc.SetSecrets(newSecret, f.secret)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 1}})
 	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 1 })
@@ -234,7 +249,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	// A second rotation within the grace period keeps the first replaced
 	// secret signing too: receivers still on it lose nothing.
 	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 600})
-	third := rot.Map(t)["secret"].(string)
+	third := decode[rotatedSecret](t, rot).Secret
 	f.rc.SetSecrets(third, newSecret, f.secret)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 2}})
 	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 2 })
@@ -245,7 +260,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 
 	// Grace 0: every earlier secret stops signing at once.
 	rot = env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/rotate-secret", env.A.Key, map[string]any{"grace_period_seconds": 0})
-	newest := rot.Map(t)["secret"].(string)
+	newest := decode[rotatedSecret](t, rot).Secret
 	f.rc.SetSecrets(newest, third, newSecret)
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 3}})
 	env.Eventually(20*time.Second, "delivery", func() bool { return f.rc.Count() == 3 })
@@ -271,11 +286,11 @@ func TestTestEventReachesInactiveEndpoint(t *testing.T) {
 	f := newEndpoint(t, env, env.A, []string{"comment.created"}, false)
 	for i, p := range env.Paths(env.A) {
 		r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+f.id+"/test", p.Token, nil)
-		m := r.Map(t)
-		if r.Status != http.StatusAccepted || m["event_type"] != "webhook.test" || m["endpoint_id"] != f.id {
+		m := decode[api.Delivery](t, r)
+		if r.Status != http.StatusAccepted || m.EventType != "webhook.test" || m.EndpointID.String() != f.id {
 			t.Fatalf("%s: %d %s", p.Name, r.Status, r.Body)
 		}
-		env.WaitDelivery(m["id"].(string), "succeeded", 20*time.Second)
+		env.WaitDelivery(m.ID.String(), "succeeded", 20*time.Second)
 		if f.rc.Count() != i+1 || !strings.Contains(string(f.rc.Requests()[i].Body), `"type":"webhook.test"`) {
 			t.Fatalf("test event not received")
 		}
@@ -294,25 +309,25 @@ func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"i": i}})
 		}
-		var ids []string
+		var ids []uuid.UUID
 		env.Eventually(30*time.Second, "three deliveries waiting for a retry", func() bool {
 			ids = ids[:0]
 			ds := deliveriesOf(t, env, env.A, f.id, "?status=in_flight")
 			for _, d := range ds {
-				ids = append(ids, d["id"].(string))
+				ids = append(ids, d.ID)
 			}
 			return len(ds) == 3
 		})
 		if action == "purge" {
 			r := env.Do(http.MethodDelete, "/v1/webhooks/"+f.id+"/deliveries", env.A.Key, nil)
-			if r.Status != http.StatusOK || r.Map(t)["deleted"] != 3.0 {
+			if r.Status != http.StatusOK || decode[purgeResult](t, r).Deleted != 3 {
 				t.Fatalf("purge: %d %s", r.Status, r.Body)
 			}
 		} else if r := env.Do(http.MethodDelete, "/v1/webhooks/"+f.id, env.A.Key, nil); r.Status != http.StatusOK {
 			t.Fatalf("delete: %d %s", r.Status, r.Body)
 		}
 		for _, id := range ids {
-			wfID := workflows.DeliveryWorkflowID(uuid.MustParse(id))
+			wfID := workflows.DeliveryWorkflowID(id)
 			env.Eventually(15*time.Second, action+" to end "+wfID, func() bool {
 				desc, err := env.Temporal.DescribeWorkflowExecution(context.Background(), wfID, "")
 				return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
@@ -322,8 +337,7 @@ func TestPurgeAndDeleteCancelWorkflows(t *testing.T) {
 				t.Fatalf("%s: workflow result %+v, %v", action, res, err)
 			}
 		}
-		var n int
-		if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE endpoint_id = $1", f.id).Scan(&n); err != nil || n != 0 {
+		if n := deliveryRows(t, env, f.id); n != 0 {
 			t.Fatalf("%s left %d deliveries", action, n)
 		}
 	}
@@ -340,7 +354,7 @@ func TestDeactivationFailsWaitingDeliveries(t *testing.T) {
 	env.Eventually(20*time.Second, "delivery waiting", func() bool {
 		ds := deliveriesOf(t, env, env.A, f.id, "?status=in_flight")
 		if len(ds) == 1 {
-			id = ds[0]["id"].(string)
+			id = ds[0].ID.String()
 		}
 		return id != ""
 	})

@@ -72,7 +72,7 @@ func TestRecordHistories(t *testing.T) {
 		var id string
 		env.Eventually(10*time.Second, "delivery row", func() bool {
 			if ds := deliveriesOf(t, env, env.A, f.id, ""); len(ds) > 0 {
-				id = ds[0]["id"].(string)
+				id = ds[0].ID.String()
 			}
 			return id != ""
 		})
@@ -90,7 +90,7 @@ func TestRecordHistories(t *testing.T) {
 	var cid string
 	slow.Eventually(10*time.Second, "waiting delivery", func() bool {
 		if ds := deliveriesOf(t, slow, slow.A, cancelled.id, "?status=in_flight"); len(ds) > 0 {
-			cid = ds[0]["id"].(string)
+			cid = ds[0].ID.String()
 		}
 		return cid != ""
 	})

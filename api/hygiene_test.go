@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
 )
@@ -40,29 +41,29 @@ func TestSecretHygiene(t *testing.T) {
 		}
 	})
 	cr := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": rc.URL, "events": []string{"*"}}, "Idempotency-Key", "hygiene-1")
-	ep := cr.Map(t)
-	id := ep["id"].(string)
-	secrets := []string{ep["secret"].(string)}
-	rot := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/rotate-secret", env.A.Key, nil).Map(t)
-	secrets = append(secrets, rot["secret"].(string))
+	ep := decode[api.EndpointWithSecret](t, cr)
+	id := ep.ID.String()
+	secrets := []string{ep.Secret}
+	rot := decode[rotatedSecret](t, env.Do(http.MethodPost, "/v1/webhooks/"+id+"/rotate-secret", env.A.Key, nil))
+	secrets = append(secrets, rot.Secret)
 	rc.SetSecrets(secrets...)
 
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 1}})
 	var failed string
 	env.Eventually(20*time.Second, "delivery to fail", func() bool {
 		if ds := deliveriesOf(t, env, env.A, id, "?status=failed"); len(ds) == 1 {
-			failed = ds[0]["id"].(string)
+			failed = ds[0].ID.String()
 		}
 		return failed != ""
 	})
 	failing.Store(false)
-	rep := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/deliveries/"+failed+"/replay", env.A.Key, nil).Map(t)
-	env.WaitDelivery(rep["id"].(string), "succeeded", 20*time.Second)
+	rep := decode[api.Delivery](t, env.Do(http.MethodPost, "/v1/webhooks/"+id+"/deliveries/"+failed+"/replay", env.A.Key, nil))
+	env.WaitDelivery(rep.ID.String(), "succeeded", 20*time.Second)
 	if v := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/verify", env.A.Key, nil); !strings.Contains(string(v.Body), `"verified":true`) {
 		t.Fatalf("verify: %s", v.Body)
 	}
-	tst := env.Do(http.MethodPost, "/v1/webhooks/"+id+"/test", env.A.Key, nil).Map(t)
-	env.WaitDelivery(tst["id"].(string), "succeeded", 20*time.Second)
+	tst := decode[api.Delivery](t, env.Do(http.MethodPost, "/v1/webhooks/"+id+"/test", env.A.Key, nil))
+	env.WaitDelivery(tst.ID.String(), "succeeded", 20*time.Second)
 	if last := rc.Requests()[rc.Count()-1]; !last.Verified[0] || !last.Verified[1] {
 		t.Fatalf("deliveries during the grace period must verify with both secrets: %v", last.Verified)
 	}

@@ -77,7 +77,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 	env.Eventually(20*time.Second, "A's delivery to fail", func() bool {
 		ds := deliveriesOf(t, env, env.A, a.id, "?status=failed")
 		if len(ds) == 1 {
-			deliveryID = ds[0]["id"].(string)
+			deliveryID = ds[0].ID.String()
 		}
 		return deliveryID != ""
 	})

@@ -104,13 +104,7 @@ func walk(t *testing.T, env *hooklinetest.Env, endpointID string, q url.Values) 
 			t.Fatal("pagination does not end")
 		}
 		r := env.Do(http.MethodGet, "/v1/webhooks/"+endpointID+"/deliveries?"+q.Encode(), env.A.Key, nil)
-		var page struct {
-			Data []struct {
-				ID        string    `json:"id"`
-				CreatedAt time.Time `json:"created_at"`
-			} `json:"data"`
-			NextCursor *string `json:"next_cursor"`
-		}
+		var page deliveryPage
 		if r.Status != http.StatusOK {
 			t.Fatalf("page: %d %s", r.Status, r.Body)
 		}
@@ -123,7 +117,7 @@ func walk(t *testing.T, env *hooklinetest.Env, endpointID string, q url.Values) 
 				t.Fatalf("not newest first")
 			}
 			lastCreated = d.CreatedAt
-			ids = append(ids, d.ID)
+			ids = append(ids, d.ID.String())
 		}
 		if page.NextCursor == nil {
 			return ids

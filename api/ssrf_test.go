@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 // With the production configuration (no allow-list) the API refuses URLs
@@ -48,22 +50,22 @@ func TestSSRFGuard(t *testing.T) {
 	if ep.Status != http.StatusCreated {
 		t.Fatalf("create with hostname %s: %d %s", host, ep.Status, ep.Body)
 	}
-	id := ep.Map(t)["id"].(string)
+	id := decode[api.EndpointWithSecret](t, ep).ID.String()
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
-	var d map[string]any
+	var d *api.Delivery
 	env.Eventually(20*time.Second, "delivery to a loopback hostname to fail", func() bool {
-		if ds := deliveriesOf(t, env, env.A, id, ""); len(ds) == 1 && ds[0]["status"] == "failed" {
-			d = ds[0]
+		if ds := deliveriesOf(t, env, env.A, id, ""); len(ds) == 1 && ds[0].Status == delivery.Failed {
+			d = &ds[0]
 		}
 		return d != nil
 	})
-	if rc.Count() != 0 || !strings.Contains(d["last_error"].(string), "blocked address") {
-		t.Fatalf("hostname %s → loopback: %v, %d requests reached it", host, d, rc.Count())
+	if rc.Count() != 0 || d.LastError == nil || !strings.Contains(*d.LastError, "blocked address") {
+		t.Fatalf("hostname %s → loopback: %s, %d requests reached it", host, show(d), rc.Count())
 	}
 	// The tenant learns it is blocked, not where the name points; the
 	// operator's log has the address.
-	if strings.Contains(d["last_error"].(string), "127.") || !strings.Contains(env.LogText(), `"blocked_addr":"127.`) {
-		t.Fatalf("resolved address leaked to the tenant or missing from the log: %q", d["last_error"])
+	if strings.Contains(*d.LastError, "127.") || !strings.Contains(env.LogText(), `"blocked_addr":"127.`) {
+		t.Fatalf("resolved address leaked to the tenant or missing from the log: %q", *d.LastError)
 	}
 }
 
@@ -88,16 +90,16 @@ func TestRedirectToLoopbackIsNotFollowed(t *testing.T) {
 	if ep.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", ep.Status, ep.Body)
 	}
-	id := ep.Map(t)["id"].(string)
+	id := decode[api.EndpointWithSecret](t, ep).ID.String()
 	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}})
-	var d map[string]any
+	var d *api.Delivery
 	env.Eventually(20*time.Second, "first attempt", func() bool {
-		if ds := deliveriesOf(t, env, env.A, id, ""); len(ds) == 1 && ds[0]["attempt_count"].(float64) >= 1 {
-			d = ds[0]
+		if ds := deliveriesOf(t, env, env.A, id, ""); len(ds) == 1 && ds[0].AttemptCount >= 1 {
+			d = &ds[0]
 		}
 		return d != nil
 	})
-	if d["last_status_code"] != 302.0 || target.Count() != 0 {
-		t.Fatalf("redirect: %v; target got %d requests", d, target.Count())
+	if !intIs(d.LastStatusCode, 302) || target.Count() != 0 {
+		t.Fatalf("redirect: %s; target got %d requests", show(d), target.Count())
 	}
 }

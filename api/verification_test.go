@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 )
 
@@ -28,9 +29,9 @@ func TestVerifyEchoBothPaths(t *testing.T) {
 			t.Fatalf("challenge request: verified %v, body %s", req.Verified, req.Body)
 		}
 	}
-	ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t)
-	if ep["verified_at"] == nil || ep["last_verification_reason"] != nil {
-		t.Fatalf("endpoint after verification: %v", ep)
+	ep := decode[api.Endpoint](t, env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil))
+	if ep.VerifiedAt == nil || ep.LastVerificationReason != nil {
+		t.Fatalf("endpoint after verification: %s", show(ep))
 	}
 	var audits int
 	_ = env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.verified' AND target_id = $1", f.id).Scan(&audits)
@@ -45,9 +46,9 @@ func TestVerifyEchoBothPaths(t *testing.T) {
 		return err == nil && len(resp.Executions) == 2
 	})
 	// A changed URL clears verified_at.
-	upd := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": f.rc.URL + "/moved"}).Map(t)
-	if upd["verified_at"] != nil {
-		t.Fatalf("verified_at kept after URL change: %v", upd)
+	upd := decode[api.Endpoint](t, env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"url": f.rc.URL + "/moved"}))
+	if upd.VerifiedAt != nil {
+		t.Fatalf("verified_at kept after URL change: %s", show(upd))
 	}
 }
 
@@ -85,9 +86,9 @@ func TestVerifyFailureReasons(t *testing.T) {
 			if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != tc.want {
 				t.Fatalf("%d %s, want %s", r.Status, r.Body, tc.want)
 			}
-			ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t)
-			if ep["verified_at"] != nil || ep["last_verification_reason"] == nil || ep["last_verification_at"] == nil {
-				t.Fatalf("endpoint after failure: %v", ep)
+			ep := decode[api.Endpoint](t, env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil))
+			if ep.VerifiedAt != nil || ep.LastVerificationReason == nil || ep.LastVerificationAt == nil {
+				t.Fatalf("endpoint after failure: %s", show(ep))
 			}
 		})
 	}
@@ -148,7 +149,7 @@ func TestVerifyURLChangedDuringChallenge(t *testing.T) {
 	if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != `{"verified":false,"reason":"url_changed"}` {
 		t.Fatalf("verify across a URL change: %d %s", r.Status, r.Body)
 	}
-	if ep := env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil).Map(t); ep["verified_at"] != nil {
-		t.Fatalf("the new, never-challenged URL is marked verified: %v", ep)
+	if ep := decode[api.Endpoint](t, env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil)); ep.VerifiedAt != nil {
+		t.Fatalf("the new, never-challenged URL is marked verified: %s", show(ep))
 	}
 }

@@ -23,6 +23,11 @@ type Endpoint struct {
 	VerifiedAt             *time.Time `json:"verified_at" doc:"last successful URL-ownership verification; cleared when the URL changes"`
 	LastVerificationAt     *time.Time `json:"last_verification_at" doc:"when verification last ran, whatever its outcome"`
 	LastVerificationReason *string    `json:"last_verification_reason" doc:"reason of the last failed verification (null after a success)"`
+	MaxInFlight            int        `json:"max_in_flight" minimum:"1" maximum:"100" example:"10" doc:"attempts to this endpoint running at once, across all workers"`
+	RateLimit              *int       `json:"rate_limit" nullable:"true" minimum:"1" example:"50" doc:"deliveries per second at most; null: no limit"`
+	Health                 string     `json:"health" enum:"healthy,failing,disabled" doc:"healthy; failing (attempts failed since failing_since; while the circuit breaker is open no attempts go out); disabled (is_active false)"`
+	FailingSince           *time.Time `json:"failing_since" doc:"first failed attempt since the last success; null when healthy"`
+	DisabledReason         *string    `json:"disabled_reason" doc:"\"failing\": Hookline disabled it after HOOKLINE_DISABLE_AFTER (default 120 h) of failures; enable it again with is_active true"`
 	CreatedAt              time.Time  `json:"created_at"`
 	UpdatedAt              time.Time  `json:"updated_at"`
 }
@@ -34,10 +39,16 @@ type EndpointWithSecret struct {
 }
 
 func toEndpoint(e dbq.WebhookEndpoint) Endpoint {
+	var rate *int
+	if e.RateLimit != nil {
+		r := int(*e.RateLimit)
+		rate = &r
+	}
 	return Endpoint{
 		ID: e.ID, URL: e.Url, Description: e.Description, Events: e.Events, IsActive: e.IsActive,
 		VerifiedAt: e.VerifiedAt, LastVerificationAt: e.LastVerificationAt, LastVerificationReason: e.LastVerificationReason,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		MaxInFlight: int(e.MaxInFlight), RateLimit: rate, Health: string(endpoint.HealthOf(e)),
+		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
 
@@ -56,6 +67,8 @@ type endpointCreateBody struct {
 	Events      []string `json:"events" minItems:"1" maxItems:"100" example:"[\"comment.created\"]" doc:"event types from list-webhook-event-types, or \"*\" for all"`
 	Description string   `json:"description,omitempty" maxLength:"1024"`
 	IsActive    *bool    `json:"is_active,omitempty" doc:"default true"`
+	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
+	RateLimit   *int     `json:"rate_limit,omitempty" minimum:"1" maximum:"10000" doc:"deliveries per second at most (default: no limit)"`
 }
 
 type endpointCreateInput struct {
@@ -76,10 +89,12 @@ type endpointGetOutput struct {
 type endpointUpdateInput struct {
 	EndpointPath
 	Body struct {
-		URL         *string   `json:"url,omitempty" minLength:"1" maxLength:"2048" doc:"a new URL clears verified_at"`
-		Events      *[]string `json:"events,omitempty" minItems:"1" maxItems:"100"`
-		IsActive    *bool     `json:"is_active,omitempty"`
-		Description *string   `json:"description,omitempty" maxLength:"1024"`
+		URL         *string     `json:"url,omitempty" minLength:"1" maxLength:"2048" doc:"a new URL clears verified_at"`
+		Events      *[]string   `json:"events,omitempty" minItems:"1" maxItems:"100"`
+		IsActive    *bool       `json:"is_active,omitempty" doc:"true also re-enables an endpoint Hookline disabled, resetting its health"`
+		Description *string     `json:"description,omitempty" maxLength:"1024"`
+		MaxInFlight *int        `json:"max_in_flight,omitempty" minimum:"1" maximum:"100"`
+		RateLimit   OptionalInt `json:"rate_limit,omitempty" doc:"deliveries per second at most (1–10000); null removes the limit"`
 	}
 }
 
@@ -172,7 +187,7 @@ func (s *Server) listEndpoints(ctx context.Context, _ *struct{}) (*endpointListO
 func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*endpointCreateOutput, error) {
 	b := in.Body
 	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
-		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive,
+		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive, MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit,
 	}, func(c endpoint.Created) any {
 		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
@@ -196,9 +211,11 @@ func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGe
 
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
 	b := in.Body
-	e, err := s.Endpoints.Update(ctx, callerFrom(ctx), in.EndpointID, endpoint.Patch{
-		URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description,
-	})
+	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight}
+	if b.RateLimit.Set {
+		p.RateLimit = &endpoint.RateLimit{PerSecond: b.RateLimit.Value}
+	}
+	e, err := s.Endpoints.Update(ctx, callerFrom(ctx), in.EndpointID, p)
 	if err != nil {
 		return nil, err
 	}

@@ -9,16 +9,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 )
 
-func createEndpoint(t *testing.T, env *hooklinetest.Env, p hooklinetest.Path, body map[string]any) map[string]any {
+func createEndpoint(t *testing.T, env *hooklinetest.Env, p hooklinetest.Path, body map[string]any) api.EndpointWithSecret {
 	t.Helper()
 	r := env.Do(http.MethodPost, p.Prefix+"/webhooks", p.Token, body)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	return r.Map(t)
+	return decode[api.EndpointWithSecret](t, r)
 }
 
 func TestEndpointCRUDBothPaths(t *testing.T) {
@@ -30,16 +31,16 @@ func TestEndpointCRUDBothPaths(t *testing.T) {
 				"url": "https://hooks.example.com/in", "events": []string{"comment.created", "comment.created", "member.joined"},
 				"description": "prod",
 			})
-			id := ep["id"].(string)
-			secret, _ := ep["secret"].(string)
+			id := ep.ID.String()
+			secret := ep.Secret
 			if !strings.HasPrefix(secret, "whsec_") || len(secret) != len("whsec_")+44 {
 				t.Fatalf("secret %q is not whsec_ + base64(32 bytes)", secret)
 			}
-			if got := fmt.Sprint(ep["events"]); got != "[comment.created member.joined]" {
+			if got := fmt.Sprint(ep.Events); got != "[comment.created member.joined]" {
 				t.Fatalf("events not deduplicated: %s", got)
 			}
-			if ep["is_active"] != true || ep["verified_at"] != nil {
-				t.Fatalf("defaults: %v", ep)
+			if !ep.IsActive || ep.VerifiedAt != nil {
+				t.Fatalf("defaults: %s", show(ep))
 			}
 
 			list := env.Do(http.MethodGet, p.Prefix+"/webhooks", p.Token, nil)
@@ -47,13 +48,13 @@ func TestEndpointCRUDBothPaths(t *testing.T) {
 				t.Fatalf("list: %d %s", list.Status, list.Body)
 			}
 			get := env.Do(http.MethodGet, p.Prefix+"/webhooks/"+id, p.Token, nil)
-			if get.Status != http.StatusOK || strings.Contains(string(get.Body), secret) || get.Map(t)["url"] != "https://hooks.example.com/in" {
+			if get.Status != http.StatusOK || strings.Contains(string(get.Body), secret) || decode[api.Endpoint](t, get).URL != "https://hooks.example.com/in" {
 				t.Fatalf("get: %d %s", get.Status, get.Body)
 			}
 
 			upd := env.Do(http.MethodPatch, p.Prefix+"/webhooks/"+id, p.Token, map[string]any{"is_active": false, "description": "paused"})
-			m := upd.Map(t)
-			if upd.Status != http.StatusOK || m["is_active"] != false || m["description"] != "paused" || m["url"] != "https://hooks.example.com/in" {
+			m := decode[api.Endpoint](t, upd)
+			if upd.Status != http.StatusOK || m.IsActive || m.Description != "paused" || m.URL != "https://hooks.example.com/in" {
 				t.Fatalf("update: %d %s", upd.Status, upd.Body)
 			}
 			if r := env.Do(http.MethodPatch, p.Prefix+"/webhooks/"+id, p.Token, map[string]any{}); r.Status != http.StatusUnprocessableEntity {
@@ -61,8 +62,8 @@ func TestEndpointCRUDBothPaths(t *testing.T) {
 			}
 
 			rot := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+id+"/rotate-secret", p.Token, map[string]any{"grace_period_seconds": 3600})
-			rm := rot.Map(t)
-			if rot.Status != http.StatusOK || rm["secret"] == secret || !strings.HasPrefix(rm["secret"].(string), "whsec_") || rm["previous_secret_expires_at"] == nil {
+			rm := decode[rotatedSecret](t, rot)
+			if rot.Status != http.StatusOK || rm.Secret == secret || !strings.HasPrefix(rm.Secret, "whsec_") || rm.PreviousSecretExpiresAt == nil {
 				t.Fatalf("rotate: %d %s", rot.Status, rot.Body)
 			}
 			if r := env.Do(http.MethodPost, p.Prefix+"/webhooks/"+id+"/rotate-secret", p.Token, map[string]any{"grace_period_seconds": 604801}); r.Status != http.StatusUnprocessableEntity {
@@ -70,8 +71,8 @@ func TestEndpointCRUDBothPaths(t *testing.T) {
 			}
 
 			del := env.Do(http.MethodDelete, p.Prefix+"/webhooks/"+id, p.Token, nil)
-			dm := del.Map(t)
-			if del.Status != http.StatusOK || dm["id"] != id || dm["deletedAt"] == nil {
+			dm := decode[deletedEndpoint](t, del)
+			if del.Status != http.StatusOK || dm.ID != ep.ID || dm.DeletedAt == nil {
 				t.Fatalf("delete: %d %s", del.Status, del.Body)
 			}
 			if r := env.Do(http.MethodGet, p.Prefix+"/webhooks/"+id, p.Token, nil); r.Status != http.StatusNotFound {
@@ -194,8 +195,8 @@ func TestAuditLogAndSecretHygiene(t *testing.T) {
 	var bodies []string
 	p := env.Paths(env.A)[0]
 	ep := createEndpoint(t, env, p, map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
-	id := ep["id"].(string)
-	secrets = append(secrets, ep["secret"].(string))
+	id := ep.ID.String()
+	secrets = append(secrets, ep.Secret)
 	record := func(r hooklinetest.Response) {
 		if r.Status >= 300 {
 			t.Fatalf("%d %s", r.Status, r.Body)
@@ -204,37 +205,44 @@ func TestAuditLogAndSecretHygiene(t *testing.T) {
 	}
 	record(env.Do(http.MethodPatch, p.Prefix+"/webhooks/"+id, p.Token, map[string]any{"url": "https://example.com/new", "events": []string{"comment.created"}}))
 	rot := env.Do(http.MethodPost, "/admin/v1/tenants/"+env.A.ID.String()+"/webhooks/"+id+"/rotate-secret", env.A.AdminToken, nil)
-	secrets = append(secrets, rot.Map(t)["secret"].(string))
+	secrets = append(secrets, decode[rotatedSecret](t, rot).Secret)
 	record(env.Do(http.MethodGet, p.Prefix+"/webhooks", p.Token, nil))
 	record(env.Do(http.MethodGet, p.Prefix+"/webhooks/"+id, p.Token, nil))
 	record(env.Do(http.MethodDelete, p.Prefix+"/webhooks/"+id, p.Token, nil))
 
 	audit := env.Do(http.MethodGet, "/admin/v1/tenants/"+env.A.ID.String()+"/audit-log?limit=100", env.SuperToken, nil)
 	record(audit)
-	var wrapper struct {
-		Data []map[string]any `json:"data"`
-	}
-	audit.JSON(t, &wrapper)
-	rows := wrapper.Data
-	actions := map[string]map[string]any{}
+	rows := decode[auditPage](t, audit).Data
+	actions := map[string]api.AuditEntry{}
 	for _, r := range rows {
-		actions[r["action"].(string)] = r
+		actions[r.Action] = r
 	}
 	for _, a := range []string{"webhook_endpoint.created", "webhook_endpoint.updated", "webhook_endpoint.secret_rotated", "webhook_endpoint.deleted"} {
 		row, ok := actions[a]
 		if !ok {
-			t.Fatalf("no audit row %s in %v", a, rows)
+			t.Fatalf("no audit row %s in %s", a, show(rows))
 		}
-		if row["target_id"] != id || row["request_id"] == "" {
-			t.Fatalf("audit row %s: %v", a, row)
+		if row.TargetID != id || row.RequestID == "" {
+			t.Fatalf("audit row %s: %s", a, show(row))
 		}
 	}
-	if actions["webhook_endpoint.created"]["actor_kind"] != "api_key" || actions["webhook_endpoint.secret_rotated"]["actor_kind"] != "admin" ||
-		actions["webhook_endpoint.secret_rotated"]["actor_id"] != "admin@test" {
-		t.Fatalf("actors: %v", actions)
+	if actions["webhook_endpoint.created"].ActorKind != "api_key" || actions["webhook_endpoint.secret_rotated"].ActorKind != "admin" ||
+		actions["webhook_endpoint.secret_rotated"].ActorID != "admin@test" {
+		t.Fatalf("actors: %s", show(actions))
 	}
-	diff, _ := json.Marshal(actions["webhook_endpoint.updated"]["details"])
-	if !strings.Contains(string(diff), `"url":{"from":"https://example.com/h","to":"https://example.com/new"}`) {
+	// The url change is exactly {from, to}.
+	diff := actions["webhook_endpoint.updated"].Details
+	var details struct {
+		Changes struct {
+			URL json.RawMessage `json:"url"`
+		} `json:"changes"`
+	}
+	var urlChange struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+	}
+	if err := json.Unmarshal(diff, &details); err != nil || decodeStrict(details.Changes.URL, &urlChange) != nil ||
+		urlChange.From != "https://example.com/h" || urlChange.To != "https://example.com/new" {
 		t.Fatalf("update diff: %s", diff)
 	}
 
@@ -257,7 +265,7 @@ func TestEndpointTenantIsolation(t *testing.T) {
 	t.Parallel()
 	env := hooklinetest.New(t)
 	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://example.com/h", "events": []string{"*"}})
-	id := ep["id"].(string)
+	id := ep.ID.String()
 	snapshot := func() string {
 		var s string
 		if err := env.Pool.QueryRow(context.Background(), "SELECT row_to_json(e)::text FROM webhook_endpoints e WHERE id = $1", id).Scan(&s); err != nil {

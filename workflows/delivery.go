@@ -62,28 +62,26 @@ func attempt(ctx workflow.Context, in DeliveryInput, n int) workflow.Future {
 func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	cancelCh := workflow.GetSignalChannel(ctx, SignalCancel)
 	wakeCh := workflow.GetSignalChannel(ctx, SignalWake)
+	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
 
 	status := delivery.Pending
-	for n := 1; ; n++ {
-		var res activities.AttemptResult
-		var actErr error
-		cancelled := false
-		actCtx, cancelAttempt := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(attempt(actCtx, in, n), func(f workflow.Future) { actErr = f.Get(ctx, &res) })
-		sel.AddReceive(cancelCh, func(c workflow.ReceiveChannel, _ bool) {
-			c.Receive(ctx, nil)
-			cancelled = true
-			cancelAttempt()
-		})
-		sel.Select(ctx)
+	for n := 1; ; {
+		res, cancelled, err := runAttempt(ctx, in, n, cancelCh)
 		if cancelled {
 			return cancelledResult(ctx, n-1)
 		}
-		if actErr != nil {
-			return DeliveryResult{}, actErr
+		if err != nil {
+			return DeliveryResult{}, err
 		}
-
+		if res.Gated {
+			// The flow gate said wait: no attempt was made, none is counted,
+			// and no worker slot is held while the timer runs. A released
+			// lease resumes the wait early.
+			if waitFor(ctx, res.NextDelay, cancelCh, resumeCh, wakeCh) {
+				return cancelledResult(ctx, n-1)
+			}
+			continue
+		}
 		if res.Status != status && res.Status != delivery.Gone {
 			status = res.Status
 			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(string(status))); err != nil {
@@ -93,16 +91,31 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 		if res.Status.Terminal() {
 			return DeliveryResult{Status: res.Status, Attempts: n, StatusCode: res.StatusCode, Error: res.Error}, nil
 		}
-
-		if cancelled = waitForRetry(ctx, res.NextDelay, cancelCh, wakeCh); cancelled {
+		if waitFor(ctx, res.NextDelay, cancelCh, wakeCh) {
 			return cancelledResult(ctx, n)
 		}
+		n++
 	}
 }
 
-// waitForRetry sleeps on a durable timer; a wake signal cuts it short. It
-// reports whether a cancel signal arrived instead.
-func waitForRetry(ctx workflow.Context, d time.Duration, cancelCh, wakeCh workflow.ReceiveChannel) (cancelled bool) {
+// runAttempt runs attempt n, abandoning it if a cancel signal arrives first.
+func runAttempt(ctx workflow.Context, in DeliveryInput, n int, cancelCh workflow.ReceiveChannel) (res activities.AttemptResult, cancelled bool, err error) {
+	actCtx, cancelAttempt := workflow.WithCancel(ctx)
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(attempt(actCtx, in, n), func(f workflow.Future) { err = f.Get(ctx, &res) })
+	sel.AddReceive(cancelCh, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		cancelled = true
+		cancelAttempt()
+	})
+	sel.Select(ctx)
+	return res, cancelled, err
+}
+
+// waitFor sleeps on a durable timer; a signal on any of wakeChs cuts it
+// short (all their pending signals are consumed). It reports whether a
+// cancel signal arrived instead.
+func waitFor(ctx workflow.Context, d time.Duration, cancelCh workflow.ReceiveChannel, wakeChs ...workflow.ReceiveChannel) (cancelled bool) {
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
 	defer stopTimer()
 	sel := workflow.NewSelector(ctx)
@@ -111,10 +124,12 @@ func waitForRetry(ctx workflow.Context, d time.Duration, cancelCh, wakeCh workfl
 		c.Receive(ctx, nil)
 		cancelled = true
 	})
-	sel.AddReceive(wakeCh, func(c workflow.ReceiveChannel, _ bool) {
-		for c.ReceiveAsync(nil) {
-		}
-	})
+	for _, ch := range wakeChs {
+		sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {
+			for c.ReceiveAsync(nil) {
+			}
+		})
+	}
 	sel.Select(ctx)
 	return cancelled
 }

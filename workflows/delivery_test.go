@@ -123,7 +123,7 @@ func TestDeliveryWorkflowWakeAfterDeactivation(t *testing.T) {
 	res, _ := runDelivery(t, f, func(env *testsuite.TestWorkflowEnvironment) {
 		env.RegisterDelayedCallback(func() {
 			if _, err := f.q.UpdateEndpoint(context.Background(), dbq.UpdateEndpointParams{
-				TenantID: f.tenantID, ID: f.endpointID, Url: f.rc.URL, Events: []string{"*"}, IsActive: false,
+				TenantID: f.tenantID, ID: f.endpointID, Url: f.rc.URL, Events: []string{"*"}, IsActive: false, MaxInFlight: 10,
 			}); err != nil {
 				t.Error(err)
 			}

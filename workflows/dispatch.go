@@ -52,6 +52,10 @@ func (d *Dispatcher) StartOptions(ref delivery.Ref) client.StartWorkflowOptions 
 		// workflow task comes back with the start response: no matching
 		// round trip. Elsewhere the server ignores it.
 		EnableEagerStart: true,
+		// Fair share in Temporal's matching: a tenant's backlog of tasks
+		// does not delay another tenant's (servers with fairness enabled;
+		// hookline dev enables it).
+		Priority: temporal.Priority{FairnessKey: ref.TenantID.String()},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			SATenantID.ValueSet(ref.TenantID.String()),
 			SAEndpointID.ValueSet(ref.EndpointID.String()),
@@ -154,6 +158,9 @@ func (d *Dispatcher) Cancel(ctx context.Context, ids []uuid.UUID) { d.signal(ctx
 
 // Wake signals SignalWake to the deliveries' workflows, best effort.
 func (d *Dispatcher) Wake(ctx context.Context, ids []uuid.UUID) { d.signal(ctx, ids, SignalWake) }
+
+// Resume signals SignalResume to deliveries waiting for capacity, best effort.
+func (d *Dispatcher) Resume(ctx context.Context, ids []uuid.UUID) { d.signal(ctx, ids, SignalResume) }
 
 func (d *Dispatcher) signal(ctx context.Context, ids []uuid.UUID, name string) {
 	ctx = context.WithoutCancel(ctx) // the change is committed; finish telling the workflows

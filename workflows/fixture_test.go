@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/receiver"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -61,7 +62,7 @@ func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []by
 	f := &fixture{q: q, tenantID: tn.ID, endpointID: uuid.New(), deliveryID: uuid.New(), secret: signing.NewSecret(), rc: rc}
 	if _, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 		ID: f.endpointID, TenantID: tn.ID, Url: rc.URL, Events: []string{"*"}, IsActive: true,
-		SecretCiphertext: box.SealEndpointSecret(tn.ID, f.endpointID, f.secret),
+		SecretCiphertext: box.SealEndpointSecret(tn.ID, f.endpointID, f.secret), MaxInFlight: 10,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +75,9 @@ func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []by
 	f.acts = hookline.New(hookline.Options{
 		Pool: pool, Box: box, Guard: netguard.New([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}),
 		DeliveryTimeout: 5 * time.Second, Version: "test",
+		// Timers here skip time, the database's clock does not: keep the
+		// breaker (tested end to end in real time) out of the schedules.
+		Flow: delivery.FlowPolicy{BreakerThreshold: 1_000_000},
 	}).Activities
 	return f
 }

@@ -22,6 +22,9 @@ const (
 	// now (sent when an endpoint is deactivated, so the attempt records
 	// `failed` at once).
 	SignalWake = "wake"
+	// SignalResume ends a delivery's wait for capacity (a lease of its
+	// endpoint or tenant was released) so it asks the flow gate again.
+	SignalResume = "resume"
 	// SignalIngest carries a publish.Event to a tenant's ingest workflow.
 	SignalIngest = "publish-event"
 )

@@ -21,8 +21,12 @@ type IngestInput struct {
 }
 
 const (
-	// ingestBatch bounds the events published by one activity.
+	// ingestBatch bounds the events published by one activity...
 	ingestBatch = 100
+	// ...and ingestBatchBytes their size, far below Temporal's payload
+	// limit (2 MiB): a burst of large events can never make one activity
+	// input too large to schedule.
+	ingestBatchBytes = 1 << 20
 	// ingestIdle ends an ingest workflow nobody signals; SignalWithStart
 	// starts a fresh one on the next event.
 	ingestIdle = 10 * time.Minute
@@ -35,33 +39,32 @@ const (
 // that use the Temporal SDK, and publishes them in batches exactly like the
 // REST operation: the same validation, the same idempotency on the event id,
 // the same fan-out. Producers reach it with SignalWithStartWorkflow on
-// IngestWorkflowID(tenant).
+// IngestWorkflowID(tenant). An invalid or oversized event is rejected alone
+// (logged and counted); the others go on.
 func IngestWorkflow(ctx workflow.Context, in IngestInput) error {
-	var a *activities.Activities
-	ch := workflow.GetSignalChannel(ctx, SignalIngest)
+	if workflow.GetInfo(ctx).WorkflowExecution.ID != IngestWorkflowID(in.TenantID) {
+		// Publishing as another tenant than the workflow id names: refused.
+		return temporal.NewNonRetryableApplicationError("input tenant_id does not match the workflow id ingest/<tenant_id>", "TenantMismatch", nil)
+	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
-	logger := workflow.GetLogger(ctx)
+	b := &ingestBatcher{ch: workflow.GetSignalChannel(ctx, SignalIngest)}
 	handled := 0
 	for {
-		batch := receiveBatch(ctx, ch)
-		if len(batch) == 0 {
-			return nil // idle: end; any signal racing this completion makes the server re-run us
+		batch, tooLarge, idle := b.next(ctx)
+		if idle {
+			return nil // any signal racing this completion makes the server run us again
 		}
-		var res activities.IngestResult
-		if err := workflow.ExecuteActivity(ctx, a.IngestEvents, activities.IngestInput{TenantID: in.TenantID, Events: batch}).Get(ctx, &res); err != nil {
+		if err := ingest(ctx, in.TenantID, batch, tooLarge); err != nil {
 			return err
 		}
-		if res.Rejected > 0 {
-			logger.Warn("ingest: events rejected", "rejected", res.Rejected)
-		}
-		handled += len(batch)
+		handled += len(batch) + len(tooLarge)
 		if handled >= ingestEventsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			// Drain what has arrived so no signal is lost across the reset.
-			for rest := drain(ch, ingestBatch); len(rest) > 0; rest = drain(ch, ingestBatch) {
-				if err := workflow.ExecuteActivity(ctx, a.IngestEvents, activities.IngestInput{TenantID: in.TenantID, Events: rest}).Get(ctx, nil); err != nil {
+			// Publish what has arrived so no signal is lost across the reset.
+			for batch, tooLarge, _ = b.drain(); len(batch)+len(tooLarge) > 0; batch, tooLarge, _ = b.drain() {
+				if err := ingest(ctx, in.TenantID, batch, tooLarge); err != nil {
 					return err
 				}
 			}
@@ -70,25 +73,77 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) error {
 	}
 }
 
-// receiveBatch waits (up to ingestIdle) for one event, then takes whatever
-// else is already buffered, up to ingestBatch.
-func receiveBatch(ctx workflow.Context, ch workflow.ReceiveChannel) []publish.Event {
-	var first publish.Event
-	if ok, _ := ch.ReceiveWithTimeout(ctx, ingestIdle, &first); !ok {
-		return drain(ch, ingestBatch)
+// ingest publishes a batch and reports the events too large to publish.
+func ingest(ctx workflow.Context, tenantID uuid.UUID, batch, tooLarge []publish.Event) error {
+	var a *activities.Activities
+	if len(tooLarge) > 0 {
+		rejected := make([]activities.RejectedEvent, len(tooLarge))
+		for i, ev := range tooLarge {
+			rejected[i] = activities.RejectedEvent{ID: ev.ID, Type: ev.Type, Bytes: len(ev.Payload), Reason: "payload exceeds 256 KiB"}
+		}
+		if err := workflow.ExecuteActivity(ctx, a.RejectIngestEvents, activities.RejectInput{TenantID: tenantID, Events: rejected}).Get(ctx, nil); err != nil {
+			return err
+		}
 	}
-	return append([]publish.Event{first}, drain(ch, ingestBatch-1)...)
+	if len(batch) == 0 {
+		return nil
+	}
+	var res activities.IngestResult
+	if err := workflow.ExecuteActivity(ctx, a.IngestEvents, activities.IngestInput{TenantID: tenantID, Events: batch}).Get(ctx, &res); err != nil {
+		return err
+	}
+	if res.Rejected > 0 {
+		workflow.GetLogger(ctx).Warn("ingest: events rejected", "rejected", res.Rejected)
+	}
+	return nil
 }
 
-// drain takes up to n already-buffered events without blocking.
-func drain(ch workflow.ReceiveChannel, n int) []publish.Event {
-	var out []publish.Event
-	for len(out) < n {
+// ingestBatcher cuts the signalled events into batches bounded by count and
+// bytes. An event that would overflow a batch is carried to the next one.
+type ingestBatcher struct {
+	ch    workflow.ReceiveChannel
+	carry *publish.Event
+}
+
+// next waits (up to ingestIdle) for an event, then takes whatever else is
+// buffered, within the bounds. Events whose payload can never be published
+// (over publish.MaxPayloadBytes) come back apart.
+func (b *ingestBatcher) next(ctx workflow.Context) (batch, tooLarge []publish.Event, idle bool) {
+	if b.carry == nil {
+		var first publish.Event
+		if ok, _ := b.ch.ReceiveWithTimeout(ctx, ingestIdle, &first); !ok {
+			batch, tooLarge, _ = b.drain()
+			return batch, tooLarge, len(batch)+len(tooLarge) == 0
+		}
+		b.carry = &first
+	}
+	return b.drain()
+}
+
+// drain takes the carried event and buffered ones without blocking.
+func (b *ingestBatcher) drain() (batch, tooLarge []publish.Event, _ bool) {
+	size := 0
+	for len(batch) < ingestBatch {
 		var ev publish.Event
-		if !ch.ReceiveAsync(&ev) {
+		if b.carry != nil {
+			ev, b.carry = *b.carry, nil
+		} else if !b.ch.ReceiveAsync(&ev) {
 			break
 		}
-		out = append(out, ev)
+		n := eventBytes(ev)
+		switch {
+		case len(ev.Payload) > publish.MaxPayloadBytes:
+			tooLarge = append(tooLarge, ev)
+			continue
+		case len(batch) > 0 && size+n > ingestBatchBytes:
+			b.carry = &ev
+			return batch, tooLarge, false
+		}
+		batch = append(batch, ev)
+		size += n
 	}
-	return out
+	return batch, tooLarge, false
 }
+
+// eventBytes is an event's share of an activity input.
+func eventBytes(ev publish.Event) int { return len(ev.Payload) + len(ev.ID) + len(ev.Type) + 128 }

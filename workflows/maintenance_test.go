@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -47,6 +48,7 @@ func TestIngestWorkflowPublishesDedupesAndRejects(t *testing.T) {
 	for i, ev := range events {
 		env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalIngest, ev) }, time.Duration(i+1)*time.Second)
 	}
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.IngestWorkflowID(f.tenantID)})
 	env.ExecuteWorkflow(workflows.IngestWorkflow, workflows.IngestInput{TenantID: f.tenantID})
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("ingest did not end cleanly when idle: %v", env.GetWorkflowError())
@@ -87,6 +89,7 @@ func TestIngestWorkflowContinuesAsNew(t *testing.T) {
 			}
 		}, time.Duration(burst+1)*time.Second)
 	}
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.IngestWorkflowID(f.tenantID)})
 	env.ExecuteWorkflow(workflows.IngestWorkflow, workflows.IngestInput{TenantID: f.tenantID})
 	if !workflow.IsContinueAsNewError(env.GetWorkflowError()) {
 		t.Fatalf("want continue-as-new, got %v", env.GetWorkflowError())

@@ -109,7 +109,7 @@ func TestVerifyWorkflowReasons(t *testing.T) {
 					l.Close()
 				}
 				if _, err := f.q.UpdateEndpoint(context.Background(), dbq.UpdateEndpointParams{
-					TenantID: f.tenantID, ID: f.endpointID, Url: u, Events: []string{"*"}, IsActive: true,
+					TenantID: f.tenantID, ID: f.endpointID, Url: u, Events: []string{"*"}, IsActive: true, MaxInFlight: 10,
 				}); err != nil {
 					t.Fatal(err)
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/keycheck"
 	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -141,6 +142,9 @@ type openOptions struct {
 	// LazyTemporal connects to Temporal on first use, so serve starts (and
 	// reports not-ready) while Temporal is down.
 	LazyTemporal bool
+	// Origin names this process for the encryption key check (who first
+	// used the database's key).
+	Origin string
 }
 
 // newServices opens what every long-running subcommand needs and wires the app.
@@ -165,6 +169,10 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 	if err != nil {
 		return nil, err
 	}
+	if err := keycheck.Ensure(ctx, pool, box, o.Origin); err != nil {
+		pool.Close()
+		return nil, keyMismatch(err)
+	}
 	m := metrics.New()
 	tc, err := dialTemporal(ctx, cfg, log, o.LazyTemporal, m.TemporalHandler())
 	if err != nil {
@@ -173,11 +181,22 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 	}
 	app := hookline.New(hookline.Options{
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
-		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, DeliveryTimeout: cfg.DeliveryTimeout,
+		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
 		ReconcileAfter: cfg.ReconcileAfter, RetentionDays: cfg.RetentionDays, RemoteAttempts: cfg.RemoteAttempts,
 		Version: version, Metrics: m, Logger: log,
 	})
 	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, app: app}, nil
+}
+
+// keyMismatch explains a refused start: the secrets in the database are
+// sealed with another key.
+func keyMismatch(err error) error {
+	var mm *keycheck.MismatchError
+	if !errors.As(err, &mm) {
+		return err
+	}
+	return fmt.Errorf("refusing to start: %w. Set HOOKLINE_ENCRYPTION_KEY to the key this database was set up with "+
+		"(every endpoint secret would fail to decrypt otherwise)", err)
 }
 
 // jwtVerifier verifies admin tokens; without a key admin routes answer 401.

@@ -4,9 +4,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -23,6 +25,7 @@ import (
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/devstack"
+	"github.com/hookline/hookline/internal/keycheck"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/tenancy"
 	"github.com/hookline/hookline/workflows"
@@ -119,7 +122,14 @@ func devPostgres(ctx context.Context, cmd *cobra.Command, cfg *config.Config, lo
 // runDevServices runs the API and a worker on the embedded Temporal, says
 // ready once a delivery workflow can run, and waits for Ctrl-C.
 func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config, log *slog.Logger, tsrv *devstack.Temporal) error {
-	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true})
+	dir, _ := filepath.Abs(cfg.DataDir)
+	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true, Origin: "hookline dev in " + dir})
+	var mm *keycheck.MismatchError
+	if errors.As(err, &mm) {
+		return fmt.Errorf("%w\nTo use this database, run `make run` in the folder whose %s holds its key, or export "+
+			"HOOKLINE_ENCRYPTION_KEY with that key. To start fresh instead, point DATABASE_URL at a new database "+
+			"(dev creates it), e.g. DATABASE_URL=%s", err, config.SecretsEnvFile, freshDatabaseURL(cfg.DatabaseURL))
+	}
 	if err != nil {
 		return err
 	}
@@ -286,4 +296,15 @@ Ctrl-C stops everything; the next run reuses the data.
 
 `, api, api, api, t.UIURL, t.HostPort, cfg.TemporalNamespace, cfg.TaskQueue, api,
 		devExports(cfg, c), filepath.Join(cfg.DataDir, config.DevEnvFile))
+}
+
+// freshDatabaseURL suggests a database next to u for a fresh start.
+func freshDatabaseURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "postgres://…/hookline_fresh"
+	}
+	p.Path = "/" + devstack.DatabaseName(u) + "_fresh"
+	p.User = nil
+	return p.String()
 }

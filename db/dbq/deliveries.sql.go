@@ -132,12 +132,14 @@ func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesPara
 }
 
 const getAttemptContext = `-- name: GetAttemptContext :one
-SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
+SELECT hookline_gate($1, $2::integer, $3::integer, $4::integer, $5::integer)::bigint AS wait_ms,
+       d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
+       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until, e.breaker_cooldown_seconds,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -145,32 +147,54 @@ LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
 WHERE d.id = $1
 `
 
-type GetAttemptContextRow struct {
+type GetAttemptContextParams struct {
 	ID               uuid.UUID
-	TenantID         uuid.UUID
-	EndpointID       uuid.UUID
-	EventID          string
-	EventType        string
-	Status           delivery.Status
-	AttemptCount     int32
-	LastStatusCode   *int32
-	LastError        *string
-	NextAttemptAt    *time.Time
-	CreatedAt        time.Time
-	EndpointUrl      *string
-	EndpointActive   *bool
-	SecretCiphertext []byte
-	PreviousSecrets  [][]byte
-	EventPayload     []byte
-	EventOccurredAt  *time.Time
+	Attempt          int32
+	LeaseMs          int32
+	TenantCap        int32
+	BreakerThreshold int32
 }
 
-// Everything one attempt needs, in one round trip. The endpoint and event
-// columns are NULL when the endpoint was deleted meanwhile.
-func (q *Queries) GetAttemptContext(ctx context.Context, id uuid.UUID) (GetAttemptContextRow, error) {
-	row := q.db.QueryRow(ctx, getAttemptContext, id)
+type GetAttemptContextRow struct {
+	WaitMs                 int64
+	ID                     uuid.UUID
+	TenantID               uuid.UUID
+	EndpointID             uuid.UUID
+	EventID                string
+	EventType              string
+	Status                 delivery.Status
+	AttemptCount           int32
+	LastStatusCode         *int32
+	LastError              *string
+	NextAttemptAt          *time.Time
+	CreatedAt              time.Time
+	EndpointUrl            *string
+	EndpointActive         *bool
+	SecretCiphertext       []byte
+	PreviousSecrets        [][]byte
+	MaxInFlight            *int32
+	ConsecutiveFailures    *int32
+	FailingSince           *time.Time
+	BreakerOpenUntil       *time.Time
+	BreakerCooldownSeconds *int32
+	EventPayload           []byte
+	EventOccurredAt        *time.Time
+}
+
+// Everything one attempt needs, in one round trip, with the flow-control
+// gate's decision (hookline_gate: 0 = go, else milliseconds to wait). The
+// endpoint and event columns are NULL when the endpoint was deleted meanwhile.
+func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextParams) (GetAttemptContextRow, error) {
+	row := q.db.QueryRow(ctx, getAttemptContext,
+		arg.ID,
+		arg.Attempt,
+		arg.LeaseMs,
+		arg.TenantCap,
+		arg.BreakerThreshold,
+	)
 	var i GetAttemptContextRow
 	err := row.Scan(
+		&i.WaitMs,
 		&i.ID,
 		&i.TenantID,
 		&i.EndpointID,
@@ -186,6 +210,11 @@ func (q *Queries) GetAttemptContext(ctx context.Context, id uuid.UUID) (GetAttem
 		&i.EndpointActive,
 		&i.SecretCiphertext,
 		&i.PreviousSecrets,
+		&i.MaxInFlight,
+		&i.ConsecutiveFailures,
+		&i.FailingSince,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
@@ -193,7 +222,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, id uuid.UUID) (GetAttem
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3
 `
 
@@ -221,12 +250,16 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Deliv
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
+		&i.LeaseUntil,
+		&i.WaitingSince,
+		&i.WokenAt,
+		&i.RateSlot,
 	)
 	return i, err
 }
 
 const getDeliveryByID = `-- name: GetDeliveryByID :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at FROM deliveries WHERE id = $1
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries WHERE id = $1
 `
 
 func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, error) {
@@ -247,6 +280,10 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
+		&i.LeaseUntil,
+		&i.WaitingSince,
+		&i.WokenAt,
+		&i.RateSlot,
 	)
 	return i, err
 }
@@ -254,7 +291,7 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 const insertDelivery = `-- name: InsertDelivery :one
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at
+RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot
 `
 
 type InsertDeliveryParams struct {
@@ -291,12 +328,16 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
+		&i.LeaseUntil,
+		&i.WaitingSince,
+		&i.WokenAt,
+		&i.RateSlot,
 	)
 	return i, err
 }
 
 const listDeliveries = `-- name: ListDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries
 WHERE tenant_id = $1
   AND endpoint_id = $2
   AND ($3::text IS NULL OR status = $3::text)
@@ -356,6 +397,10 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.WaitingSince,
+			&i.WokenAt,
+			&i.RateSlot,
 		); err != nil {
 			return nil, err
 		}
@@ -516,7 +561,23 @@ func (q *Queries) ListPendingEventDeliveries(ctx context.Context, arg ListPendin
 	return items, nil
 }
 
-const recordAttempt = `-- name: RecordAttempt :execrows
+const noteRetrying = `-- name: NoteRetrying :exec
+UPDATE deliveries SET last_error = $1::text, updated_at = now()
+WHERE id = ANY($2::uuid[]) AND status IN ('pending', 'in_flight')
+`
+
+type NoteRetryingParams struct {
+	LastError string
+	Ids       []uuid.UUID
+}
+
+// Shows an infrastructure retry on an open delivery while it lasts.
+func (q *Queries) NoteRetrying(ctx context.Context, arg NoteRetryingParams) error {
+	_, err := q.db.Exec(ctx, noteRetrying, arg.LastError, arg.Ids)
+	return err
+}
+
+const recordAttempt = `-- name: RecordAttempt :one
 WITH attempt AS (
     INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
     SELECT d.id, $2, d.tenant_id, $7, $8,
@@ -531,8 +592,10 @@ UPDATE deliveries SET
     last_error = $4,
     next_attempt_at = $5,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
-    updated_at = now()
+    updated_at = now(),
+    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
+RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters
 `
 
 type RecordAttemptParams struct {
@@ -548,10 +611,12 @@ type RecordAttemptParams struct {
 }
 
 // The attempt row and the delivery's new state in one statement (one
-// implicit transaction). Idempotent on the attempt number: a retried
-// activity can neither add a second row nor apply the outcome twice.
-func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (int64, error) {
-	result, err := q.db.Exec(ctx, recordAttempt,
+// implicit transaction), releasing the attempt's lease. Idempotent on the
+// attempt number: a retried activity can neither add a second row nor apply
+// the outcome twice (then no row). It says whether deliveries of the tenant
+// wait for capacity (to wake one).
+func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (bool, error) {
+	row := q.db.QueryRow(ctx, recordAttempt,
 		arg.Status,
 		arg.AttemptCount,
 		arg.LastStatusCode,
@@ -562,10 +627,9 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (i
 		arg.DurationMs,
 		arg.ResponseBody,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	var tenant_has_waiters bool
+	err := row.Scan(&tenant_has_waiters)
+	return tenant_has_waiters, err
 }
 
 const setDeliveryStatus = `-- name: SetDeliveryStatus :execrows
@@ -574,7 +638,8 @@ UPDATE deliveries SET
     last_error = $2,
     next_attempt_at = NULL,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
-    updated_at = now()
+    updated_at = now(),
+    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE id = $3 AND status IN ('pending', 'in_flight')
 `
 
@@ -591,4 +656,46 @@ func (q *Queries) SetDeliveryStatus(ctx context.Context, arg SetDeliveryStatusPa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const wakeWaiters = `-- name: WakeWaiters :many
+WITH picked AS (
+    SELECT w.id FROM deliveries w
+    WHERE w.tenant_id = $1 AND w.waiting_since IS NOT NULL
+      AND (w.woken_at IS NULL OR w.woken_at < now() - interval '10 seconds')
+    ORDER BY (w.endpoint_id = $2) DESC, w.waiting_since
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET woken_at = now()
+FROM picked WHERE d.id = picked.id
+RETURNING d.id
+`
+
+type WakeWaitersParams struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	MaxWoken   int32
+}
+
+// The longest-waiting deliveries of the endpoint, else of the tenant, to try
+// again now that capacity was released (each woken at most every 10 s).
+func (q *Queries) WakeWaiters(ctx context.Context, arg WakeWaitersParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, wakeWaiters, arg.TenantID, arg.EndpointID, arg.MaxWoken)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -50,6 +50,10 @@ type Delivery struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	CompletedAt    *time.Time
+	LeaseUntil     *time.Time
+	WaitingSince   *time.Time
+	WokenAt        *time.Time
+	RateSlot       *time.Time
 }
 
 type DeliveryAttempt struct {
@@ -93,6 +97,12 @@ type IdempotencyKey struct {
 	LockToken          uuid.UUID
 }
 
+type Setting struct {
+	Name      string
+	Value     string
+	UpdatedAt time.Time
+}
+
 type Tenant struct {
 	ID        uuid.UUID
 	Name      string
@@ -112,6 +122,14 @@ type WebhookEndpoint struct {
 	LastVerificationReason *string
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	MaxInFlight            int32
+	RateLimit              *int32
+	RateTat                *time.Time
+	FailingSince           *time.Time
+	DisabledReason         *string
+	ConsecutiveFailures    int32
+	BreakerOpenUntil       *time.Time
+	BreakerCooldownSeconds int32
 }
 
 type WebhookEndpointPreviousSecret struct {

@@ -12,10 +12,29 @@ import (
 	"github.com/google/uuid"
 )
 
+const anyEndpointSecret = `-- name: AnyEndpointSecret :one
+SELECT tenant_id, id, secret_ciphertext FROM webhook_endpoints LIMIT 1
+`
+
+type AnyEndpointSecretRow struct {
+	TenantID         uuid.UUID
+	ID               uuid.UUID
+	SecretCiphertext []byte
+}
+
+// One sealed secret, to check a key against a database that predates the
+// key fingerprint.
+func (q *Queries) AnyEndpointSecret(ctx context.Context) (AnyEndpointSecretRow, error) {
+	row := q.db.QueryRow(ctx, anyEndpointSecret)
+	var i AnyEndpointSecretRow
+	err := row.Scan(&i.TenantID, &i.ID, &i.SecretCiphertext)
+	return i, err
+}
+
 const createEndpoint = `-- name: CreateEndpoint :one
-INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
 `
 
 type CreateEndpointParams struct {
@@ -26,6 +45,8 @@ type CreateEndpointParams struct {
 	Events           []string
 	IsActive         bool
 	SecretCiphertext []byte
+	MaxInFlight      int32
+	RateLimit        *int32
 }
 
 func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) (WebhookEndpoint, error) {
@@ -37,6 +58,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		arg.Events,
 		arg.IsActive,
 		arg.SecretCiphertext,
+		arg.MaxInFlight,
+		arg.RateLimit,
 	)
 	var i WebhookEndpoint
 	err := row.Scan(
@@ -52,6 +75,14 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }
@@ -73,8 +104,49 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 	return id, err
 }
 
+const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
+UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+`
+
+type DisableFailingEndpointParams struct {
+	TenantID      uuid.UUID
+	ID            uuid.UUID
+	FailingBefore time.Time
+}
+
+// Auto-disable: only an active endpoint failing since before the cut-off.
+func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailingEndpointParams) (WebhookEndpoint, error) {
+	row := q.db.QueryRow(ctx, disableFailingEndpoint, arg.TenantID, arg.ID, arg.FailingBefore)
+	var i WebhookEndpoint
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.Url,
+		&i.Description,
+		&i.Events,
+		&i.IsActive,
+		&i.SecretCiphertext,
+		&i.VerifiedAt,
+		&i.LastVerificationAt,
+		&i.LastVerificationReason,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
+	)
+	return i, err
+}
+
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -98,12 +170,20 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -127,12 +207,20 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -158,6 +246,14 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.LastVerificationReason,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.MaxInFlight,
+			&i.RateLimit,
+			&i.RateTat,
+			&i.FailingSince,
+			&i.DisabledReason,
+			&i.ConsecutiveFailures,
+			&i.BreakerOpenUntil,
+			&i.BreakerCooldownSeconds,
 		); err != nil {
 			return nil, err
 		}
@@ -169,6 +265,97 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 	return items, nil
 }
 
+const listFailingEndpoints = `-- name: ListFailingEndpoints :many
+SELECT id, tenant_id FROM webhook_endpoints
+WHERE is_active AND failing_since < $1::timestamptz
+LIMIT 100
+`
+
+type ListFailingEndpointsRow struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+// Active endpoints failing since before the cut-off (the reconcile sweep).
+func (q *Queries) ListFailingEndpoints(ctx context.Context, failingBefore time.Time) ([]ListFailingEndpointsRow, error) {
+	rows, err := q.db.Query(ctx, listFailingEndpoints, failingBefore)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListFailingEndpointsRow{}
+	for rows.Next() {
+		var i ListFailingEndpointsRow
+		if err := rows.Scan(&i.ID, &i.TenantID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recordEndpointOutcome = `-- name: RecordEndpointOutcome :one
+UPDATE webhook_endpoints SET
+    consecutive_failures = CASE WHEN $1::boolean THEN 0
+        WHEN $2::boolean THEN consecutive_failures + 1 ELSE consecutive_failures END,
+    failing_since = CASE WHEN $1::boolean THEN NULL ELSE coalesce(failing_since, now()) END,
+    breaker_cooldown_seconds = CASE WHEN $1::boolean THEN 0
+        WHEN $2::boolean AND consecutive_failures + 1 >= $3::integer
+             AND (breaker_open_until IS NULL OR breaker_open_until <= now())
+        THEN least(greatest(breaker_cooldown_seconds * 2, $4::integer), $5::integer)
+        ELSE breaker_cooldown_seconds END,
+    breaker_open_until = CASE WHEN $1::boolean THEN NULL
+        WHEN $2::boolean AND consecutive_failures + 1 >= $3::integer
+             AND (breaker_open_until IS NULL OR breaker_open_until <= now())
+        THEN now() + make_interval(secs => least(greatest(breaker_cooldown_seconds * 2, $4::integer), $5::integer))
+        ELSE breaker_open_until END
+WHERE id = $6
+RETURNING consecutive_failures, failing_since, breaker_open_until, is_active
+`
+
+type RecordEndpointOutcomeParams struct {
+	Success        bool
+	BreakerFailure bool
+	Threshold      int32
+	MinCooldown    int32
+	MaxCooldown    int32
+	ID             uuid.UUID
+}
+
+type RecordEndpointOutcomeRow struct {
+	ConsecutiveFailures int32
+	FailingSince        *time.Time
+	BreakerOpenUntil    *time.Time
+	IsActive            bool
+}
+
+// An attempt's effect on the endpoint's health and breaker. A success clears
+// failing_since and closes the breaker; any failure starts failing_since; a
+// breaker failure (network error, timeout, 5xx) counts toward opening it, and
+// opening it (when it is not open already) doubles the cool-down within
+// [min_cooldown, max_cooldown]. Right-hand sides read the old row.
+func (q *Queries) RecordEndpointOutcome(ctx context.Context, arg RecordEndpointOutcomeParams) (RecordEndpointOutcomeRow, error) {
+	row := q.db.QueryRow(ctx, recordEndpointOutcome,
+		arg.Success,
+		arg.BreakerFailure,
+		arg.Threshold,
+		arg.MinCooldown,
+		arg.MaxCooldown,
+		arg.ID,
+	)
+	var i RecordEndpointOutcomeRow
+	err := row.Scan(
+		&i.ConsecutiveFailures,
+		&i.FailingSince,
+		&i.BreakerOpenUntil,
+		&i.IsActive,
+	)
+	return i, err
+}
+
 const recordEndpointVerification = `-- name: RecordEndpointVerification :one
 UPDATE webhook_endpoints SET
     verified_at = CASE WHEN $1::boolean THEN now() ELSE verified_at END,
@@ -176,7 +363,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
 `
 
 type RecordEndpointVerificationParams struct {
@@ -207,6 +394,14 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }
@@ -216,7 +411,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
 `
 
 type RotateEndpointSecretParams struct {
@@ -241,6 +436,14 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }
@@ -252,9 +455,16 @@ UPDATE webhook_endpoints SET
     events = $3,
     is_active = $4,
     verified_at = $5,
+    max_in_flight = $6,
+    rate_limit = $7,
+    failing_since = CASE WHEN $4 AND NOT is_active THEN NULL ELSE failing_since END,
+    disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
+    consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
+    breaker_open_until = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_open_until END,
+    breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
     updated_at = now()
-WHERE tenant_id = $6 AND id = $7
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at
+WHERE tenant_id = $8 AND id = $9
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
 `
 
 type UpdateEndpointParams struct {
@@ -263,10 +473,13 @@ type UpdateEndpointParams struct {
 	Events      []string
 	IsActive    bool
 	VerifiedAt  *time.Time
+	MaxInFlight int32
+	RateLimit   *int32
 	TenantID    uuid.UUID
 	ID          uuid.UUID
 }
 
+// Re-enabling (is_active false → true) resets the endpoint's health.
 func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) (WebhookEndpoint, error) {
 	row := q.db.QueryRow(ctx, updateEndpoint,
 		arg.Url,
@@ -274,6 +487,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		arg.Events,
 		arg.IsActive,
 		arg.VerifiedAt,
+		arg.MaxInFlight,
+		arg.RateLimit,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -291,6 +506,14 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.LastVerificationReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.MaxInFlight,
+		&i.RateLimit,
+		&i.RateTat,
+		&i.FailingSince,
+		&i.DisabledReason,
+		&i.ConsecutiveFailures,
+		&i.BreakerOpenUntil,
+		&i.BreakerCooldownSeconds,
 	)
 	return i, err
 }

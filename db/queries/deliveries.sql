@@ -51,8 +51,14 @@ UPDATE deliveries SET
     last_error = sqlc.narg('last_error'),
     next_attempt_at = NULL,
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
-    updated_at = now()
+    updated_at = now(),
+    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE id = @id AND status IN ('pending', 'in_flight');
+
+-- name: NoteRetrying :exec
+-- Shows an infrastructure retry on an open delivery while it lasts.
+UPDATE deliveries SET last_error = @last_error::text, updated_at = now()
+WHERE id = ANY(@ids::uuid[]) AND status IN ('pending', 'in_flight');
 
 -- name: ListOverdueDeliveries :many
 -- Open deliveries whose next step is overdue: pending ones whose workflow may
@@ -84,24 +90,29 @@ DELETE FROM deliveries WHERE id IN (
 );
 
 -- name: GetAttemptContext :one
--- Everything one attempt needs, in one round trip. The endpoint and event
--- columns are NULL when the endpoint was deleted meanwhile.
-SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
+-- Everything one attempt needs, in one round trip, with the flow-control
+-- gate's decision (hookline_gate: 0 = go, else milliseconds to wait). The
+-- endpoint and event columns are NULL when the endpoint was deleted meanwhile.
+SELECT hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer)::bigint AS wait_ms,
+       d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
+       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until, e.breaker_cooldown_seconds,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
 LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
 WHERE d.id = @id;
 
--- name: RecordAttempt :execrows
+-- name: RecordAttempt :one
 -- The attempt row and the delivery's new state in one statement (one
--- implicit transaction). Idempotent on the attempt number: a retried
--- activity can neither add a second row nor apply the outcome twice.
+-- implicit transaction), releasing the attempt's lease. Idempotent on the
+-- attempt number: a retried activity can neither add a second row nor apply
+-- the outcome twice (then no row). It says whether deliveries of the tenant
+-- wait for capacity (to wake one).
 WITH attempt AS (
     INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
     SELECT d.id, @attempt_count, d.tenant_id, @started_at, @duration_ms,
@@ -116,5 +127,22 @@ UPDATE deliveries SET
     last_error = sqlc.narg('last_error'),
     next_attempt_at = sqlc.narg('next_attempt_at'),
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
-    updated_at = now()
-WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count;
+    updated_at = now(),
+    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count
+RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters;
+
+-- name: WakeWaiters :many
+-- The longest-waiting deliveries of the endpoint, else of the tenant, to try
+-- again now that capacity was released (each woken at most every 10 s).
+WITH picked AS (
+    SELECT w.id FROM deliveries w
+    WHERE w.tenant_id = @tenant_id AND w.waiting_since IS NOT NULL
+      AND (w.woken_at IS NULL OR w.woken_at < now() - interval '10 seconds')
+    ORDER BY (w.endpoint_id = @endpoint_id) DESC, w.waiting_since
+    LIMIT @max_woken
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d SET woken_at = now()
+FROM picked WHERE d.id = picked.id
+RETURNING d.id;

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/temporalclient"
 )
 
@@ -59,6 +60,12 @@ type Config struct {
 	WorkerActivities    int
 	WorkerWorkflowTasks int
 	RemoteAttempts      bool
+
+	TenantMaxInFlight  int
+	BreakerThreshold   int
+	BreakerCooldown    time.Duration
+	BreakerMaxCooldown time.Duration
+	DisableAfter       time.Duration
 
 	// hookline dev only
 	UIAddr         string
@@ -111,7 +118,7 @@ func Options(c *Config) []Option {
 		s(&c.EncryptionKey, "encryption-key", "HOOKLINE_ENCRYPTION_KEY", "", "base64 32-byte AES-256-GCM key for secrets at rest (dev: generated)"),
 		b(&c.AllowHTTP, "allow-http", "HOOKLINE_ALLOW_HTTP", false, "accept http:// endpoint URLs (dev sets it)"),
 		s(&c.AllowedCIDRs, "allowed-cidrs", "HOOKLINE_ALLOWED_CIDRS", "", "comma-separated CIDRs exempt from the SSRF guard (dev: 127.0.0.0/8,::1/128)"),
-		s(&c.RetrySchedule, "retry-schedule", "HOOKLINE_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delays between delivery attempts; attempts = delays + 1"),
+		s(&c.RetrySchedule, "retry-schedule", "HOOKLINE_RETRY_SCHEDULE", delivery.FormatSchedule(delivery.DefaultSchedule), "delays between delivery attempts; attempts = delays + 1"),
 		d(&c.DeliveryTimeout, "delivery-timeout", "HOOKLINE_DELIVERY_TIMEOUT", 15*time.Second, "HTTP timeout of one delivery attempt (max 30s)"),
 		d(&c.ReconcileInterval, "reconcile-interval", "HOOKLINE_RECONCILE_INTERVAL", time.Minute, "how often the reconcile schedule runs"),
 		d(&c.ReconcileAfter, "reconcile-after", "HOOKLINE_RECONCILE_AFTER", 30*time.Second, "age after which a pending delivery without a workflow is restarted"),
@@ -119,6 +126,11 @@ func Options(c *Config) []Option {
 		b(&c.RemoteAttempts, "remote-attempts", "HOOKLINE_REMOTE_ATTEMPTS", false, "run delivery attempts as regular activities instead of local ones (more history, visible as activities in the UI)"),
 		i(&c.WorkerWorkflowTasks, "worker-workflow-tasks", "HOOKLINE_WORKER_WORKFLOW_TASKS", 200, "max concurrent workflow tasks per worker (with local attempts: concurrent deliveries); more queue in Temporal"),
 		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
+		i(&c.TenantMaxInFlight, "tenant-max-in-flight", "HOOKLINE_TENANT_MAX_IN_FLIGHT", 50, "a tenant's delivery attempts running at once, across its endpoints and all workers: its fair share"),
+		i(&c.BreakerThreshold, "breaker-threshold", "HOOKLINE_BREAKER_THRESHOLD", 5, "consecutive failed attempts (network error, timeout, 5xx) that open an endpoint's circuit breaker"),
+		d(&c.BreakerCooldown, "breaker-cooldown", "HOOKLINE_BREAKER_COOLDOWN", 30*time.Second, "first cool-down of an open breaker; doubles at each reopening"),
+		d(&c.BreakerMaxCooldown, "breaker-max-cooldown", "HOOKLINE_BREAKER_MAX_COOLDOWN", time.Hour, "longest breaker cool-down"),
+		d(&c.DisableAfter, "disable-after", "HOOKLINE_DISABLE_AFTER", 120*time.Hour, "an endpoint failing without a success this long is disabled"),
 		s(&c.UIAddr, "ui-addr", "HOOKLINE_UI_ADDR", "127.0.0.1:8233", "dev: Temporal Web UI listen address"),
 		i(&c.TemporalShards, "temporal-shards", "HOOKLINE_TEMPORAL_SHARDS", 4, "dev: history shards of the embedded Temporal (fixed when its database is created)"),
 		s(&c.TemporalStore, "temporal-store", "HOOKLINE_TEMPORAL_STORE", "postgres", "dev: embedded Temporal persistence, postgres or sqlite"),
@@ -250,7 +262,29 @@ func (c *Config) validate() error {
 	if c.RetentionDays < 1 {
 		return fmt.Errorf("HOOKLINE_RETENTION_DAYS must be ≥ 1")
 	}
+	return c.validateFlow()
+}
+
+func (c *Config) validateFlow() error {
+	switch {
+	case c.TenantMaxInFlight < 1:
+		return fmt.Errorf("HOOKLINE_TENANT_MAX_IN_FLIGHT must be ≥ 1")
+	case c.BreakerThreshold < 1:
+		return fmt.Errorf("HOOKLINE_BREAKER_THRESHOLD must be ≥ 1")
+	case c.BreakerCooldown < time.Second || c.BreakerMaxCooldown < c.BreakerCooldown:
+		return fmt.Errorf("HOOKLINE_BREAKER_COOLDOWN must be ≥ 1s and ≤ HOOKLINE_BREAKER_MAX_COOLDOWN")
+	case c.DisableAfter < time.Minute:
+		return fmt.Errorf("HOOKLINE_DISABLE_AFTER must be ≥ 1m")
+	}
 	return nil
+}
+
+// Flow is the flow-control policy the settings describe.
+func (c *Config) Flow() delivery.FlowPolicy {
+	f := delivery.DefaultFlow()
+	f.TenantMaxInFlight, f.BreakerThreshold = c.TenantMaxInFlight, c.BreakerThreshold
+	f.BreakerCooldown, f.BreakerMaxCooldown, f.DisableAfter = c.BreakerCooldown, c.BreakerMaxCooldown, c.DisableAfter
+	return f
 }
 
 // Schedule parses RetrySchedule.

@@ -159,6 +159,9 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.NamespaceCacheRefreshInterval.Key():                2 * time.Second,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 16384,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
+		// Dispatch tasks fairly across fairness keys (Hookline's: the
+		// tenant), so one tenant's backlog does not delay another's.
+		dynamicconfig.MatchingEnableFairness.Key(): true,
 	}
 }
 

@@ -80,6 +80,8 @@ type CreateInput struct {
 	Description string
 	Events      []string
 	IsActive    *bool // default true
+	MaxInFlight *int  // default DefaultMaxInFlight
+	RateLimit   *int  // deliveries per second; nil: none
 }
 
 // Created is a new endpoint with its signing secret, shown this once.
@@ -99,7 +101,17 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
+	if err := validateMaxInFlight("body.max_in_flight", in.MaxInFlight); err != nil {
+		return idempotency.Response{}, err
+	}
+	if err := validateRateLimit("body.rate_limit", in.RateLimit); err != nil {
+		return idempotency.Response{}, err
+	}
 	active := in.IsActive == nil || *in.IsActive
+	maxInFlight := DefaultMaxInFlight
+	if in.MaxInFlight != nil {
+		maxInFlight = *in.MaxInFlight
+	}
 	return s.Idem.Do(ctx, c.TenantID, idemKey, "create-webhook-endpoint", in, func(q *dbq.Queries) (int, any, error) {
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -109,12 +121,14 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 		e, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 			ID: id, TenantID: c.TenantID, Url: u, Description: in.Description, Events: events, IsActive: active,
 			SecretCiphertext: s.Box.SealEndpointSecret(c.TenantID, id, secret),
+			MaxInFlight: int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
 		})
 		if err != nil {
 			return 0, nil, err
 		}
 		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), map[string]any{
 			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
+			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit,
 		})
 		return http.StatusCreated, respond(Created{Endpoint: e, Secret: secret}), err
 	})
@@ -156,3 +170,36 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+// DisableFailing switches off an endpoint failing without a success since
+// before failingBefore (auto-disable): is_active=false, disabled_reason
+// "failing", an audit row by the system, and its open deliveries fail at
+// once. It reports whether it disabled it (an endpoint re-enabled or healthy
+// meanwhile is left alone).
+func (s *Service) DisableFailing(ctx context.Context, tenantID, id uuid.UUID, failingBefore time.Time) (bool, error) {
+	var open []uuid.UUID
+	disabled := false
+	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
+		ep, err := q.DisableFailingEndpoint(ctx, dbq.DisableFailingEndpointParams{TenantID: tenantID, ID: id, FailingBefore: failingBefore})
+		if db.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		disabled = true
+		if open, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: tenantID, EndpointID: id}); err != nil {
+			return err
+		}
+		return audit.System(tenantID, "auto-disable").Record(ctx, q, "webhook_endpoint.disabled", "webhook_endpoint", id.String(),
+			map[string]any{"reason": DisabledFailing, "failing_since": ep.FailingSince})
+	})
+	if err != nil || !disabled {
+		return false, err
+	}
+	s.Workflows.Wake(ctx, open)
+	return true, nil
+}
+
+// DisabledFailing is disabled_reason of an endpoint Hookline switched off.
+const DisabledFailing = "failing"

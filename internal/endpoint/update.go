@@ -19,17 +19,20 @@ type Patch struct {
 	Events      *[]string
 	IsActive    *bool
 	Description *string
+	MaxInFlight *int
+	RateLimit   *RateLimit // nil: keep
 }
 
 func (p Patch) empty() bool {
-	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil
+	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil
 }
 
 // Update applies p. A new URL clears verified_at; deactivation fails the
-// endpoint's waiting retries at once (their workflows are woken).
+// endpoint's waiting retries at once (their workflows are woken); enabling an
+// endpoint (is_active false → true) resets its health and breaker.
 func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
 	if p.empty() {
-		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description")
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit")
 	}
 	p, err := s.validatePatch(ctx, p)
 	if err != nil {
@@ -64,6 +67,14 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 
 // validatePatch checks and normalises the fields p sets.
 func (s *Service) validatePatch(ctx context.Context, p Patch) (Patch, error) {
+	if err := validateMaxInFlight("body.max_in_flight", p.MaxInFlight); err != nil {
+		return p, err
+	}
+	if p.RateLimit != nil {
+		if err := validateRateLimit("body.rate_limit", p.RateLimit.PerSecond); err != nil {
+			return p, err
+		}
+	}
 	if p.URL != nil {
 		u, err := s.validateURL("body.url", *p.URL)
 		if err != nil {
@@ -86,6 +97,7 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 	next := dbq.UpdateEndpointParams{
 		TenantID: cur.TenantID, ID: cur.ID, Url: cur.Url, Description: cur.Description,
 		Events: cur.Events, IsActive: cur.IsActive, VerifiedAt: cur.VerifiedAt,
+		MaxInFlight: cur.MaxInFlight, RateLimit: cur.RateLimit,
 	}
 	diff := map[string]audit.Change{}
 	if p.URL != nil && *p.URL != cur.Url {
@@ -104,5 +116,17 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 		diff["description"] = audit.Change{From: cur.Description, To: *p.Description}
 		next.Description = *p.Description
 	}
+	if p.MaxInFlight != nil && int32(*p.MaxInFlight) != cur.MaxInFlight {
+		diff["max_in_flight"] = audit.Change{From: cur.MaxInFlight, To: *p.MaxInFlight}
+		next.MaxInFlight = int32(*p.MaxInFlight)
+	}
+	if p.RateLimit != nil && !equalLimit(int32Ptr(p.RateLimit.PerSecond), cur.RateLimit) {
+		diff["rate_limit"] = audit.Change{From: cur.RateLimit, To: p.RateLimit.PerSecond}
+		next.RateLimit = int32Ptr(p.RateLimit.PerSecond)
+	}
 	return next, diff
+}
+
+func equalLimit(a, b *int32) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }

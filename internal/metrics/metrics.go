@@ -27,6 +27,11 @@ type Metrics struct {
 	successLatency  prometheus.Histogram
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
+	gated           *prometheus.CounterVec
+	breaker         *prometheus.CounterVec
+	retrying        *prometheus.CounterVec
+	autoDisabled    prometheus.Counter
+	ingestRejected  *prometheus.CounterVec
 }
 
 // New registers Hookline's metrics and the Go/process collectors.
@@ -62,9 +67,35 @@ func New() *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation"}),
 	}
+	m.flowMetrics()
 	reg.MustRegister(m.finished, m.attempts, m.attemptDuration, m.successLatency, m.requests, m.requestDuration,
+		m.gated, m.breaker, m.retrying, m.autoDisabled, m.ingestRejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// flowMetrics are the flow-control and fault counters.
+func (m *Metrics) flowMetrics() {
+	m.gated = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookline_delivery_gated_total",
+		Help: "Attempts the flow gate made wait, by reason: breaker (open circuit) or queued (endpoint max_in_flight, tenant share, rate limit).",
+	}, []string{"reason"})
+	m.breaker = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookline_breaker_transitions_total",
+		Help: "Endpoint circuit breakers opening and closing.",
+	}, []string{"to"})
+	m.retrying = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookline_infrastructure_retries_total",
+		Help: "Infrastructure faults (database, Temporal) retried, by stage; rising while an outage lasts.",
+	}, []string{"stage"})
+	m.autoDisabled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookline_endpoints_auto_disabled_total",
+		Help: "Endpoints switched off for failing without a success for HOOKLINE_DISABLE_AFTER.",
+	})
+	m.ingestRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookline_ingest_rejected_total",
+		Help: "Events signalled to an ingest workflow and rejected, by reason.",
+	}, []string{"reason"})
 }
 
 // WatchBacklog adds hookline_deliveries_waiting_retry, counted in Postgres at
@@ -108,3 +139,24 @@ func (m *Metrics) ObserveFinal(status delivery.Status, sincePublish time.Duratio
 		m.successLatency.Observe(sincePublish.Seconds())
 	}
 }
+
+// ObserveGated implements activities.Recorder.
+func (m *Metrics) ObserveGated(reason string) { m.gated.WithLabelValues(reason).Inc() }
+
+// ObserveBreaker implements activities.Recorder.
+func (m *Metrics) ObserveBreaker(opened bool) {
+	to := "closed"
+	if opened {
+		to = "open"
+	}
+	m.breaker.WithLabelValues(to).Inc()
+}
+
+// ObserveRetrying implements activities.Recorder and publish's fault report.
+func (m *Metrics) ObserveRetrying(stage string) { m.retrying.WithLabelValues(stage).Inc() }
+
+// ObserveAutoDisabled implements activities.Recorder.
+func (m *Metrics) ObserveAutoDisabled() { m.autoDisabled.Inc() }
+
+// ObserveIngestRejected implements activities.Recorder.
+func (m *Metrics) ObserveIngestRejected(reason string) { m.ingestRejected.WithLabelValues(reason).Inc() }

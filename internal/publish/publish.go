@@ -52,6 +52,8 @@ type Publisher struct {
 	Starter delivery.Starter
 	Idem    *idempotency.Store // for PublishOnce
 	Logger  *slog.Logger
+	// Faults counts starts that failed (nil: none); see StartAfterCommit.
+	Faults interface{ ObserveRetrying(stage string) }
 }
 
 // Publish validates ev, writes it with its deliveries and starts them.
@@ -92,16 +94,34 @@ func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey
 	return res, nil
 }
 
-// StartAfterCommit starts committed deliveries. A failure is logged, not
-// returned: the rows are durable and the reconcile schedule starts any
-// pending delivery whose workflow did not start.
+// StartAfterCommit starts committed deliveries. A failure is not returned:
+// the rows are durable and the reconcile schedule starts any pending
+// delivery whose workflow did not start. While Temporal is unreachable it
+// shows in a WARN line, the infrastructure-retries metric and each
+// delivery's last_error.
 func (p *Publisher) StartAfterCommit(ctx context.Context, ds []delivery.Ref) {
 	if len(ds) == 0 {
 		return
 	}
-	if err := p.Starter.Start(ctx, ds); err != nil && p.Logger != nil {
+	err := p.Starter.Start(ctx, ds)
+	if err == nil {
+		return
+	}
+	if p.Logger != nil {
 		p.Logger.WarnContext(ctx, "starting delivery workflows failed; reconcile will retry", "deliveries", len(ds), "err", err)
 	}
+	if p.Faults != nil {
+		p.Faults.ObserveRetrying("start workflow")
+	}
+	ids := make([]uuid.UUID, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = db.Q(p.Pool).NoteRetrying(noteCtx, dbq.NoteRetryingParams{
+		Ids: ids, LastError: "retrying: the delivery workflow could not be started (Temporal unavailable); reconcile starts it",
+	})
 }
 
 // WriteTx validates ev and writes it with q (a transaction). It returns the

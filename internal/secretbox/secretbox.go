@@ -6,8 +6,11 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -15,7 +18,10 @@ import (
 const version byte = 1
 
 // Box seals and opens secrets with one key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead        cipher.AEAD
+	fingerprint string
+}
 
 // New builds a Box from a 32-byte key.
 func New(key []byte) (*Box, error) {
@@ -30,7 +36,9 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("hookline/encryption-key-fingerprint/v1"))
+	return &Box{aead: aead, fingerprint: hex.EncodeToString(mac.Sum(nil)[:8])}, nil
 }
 
 // ParseKey decodes a base64 (standard or URL, padded or not) 32-byte key.
@@ -52,6 +60,11 @@ func NewKey() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// Fingerprint names the key without revealing it: an HMAC of a fixed label
+// under the key. The database keeps it to tell a process started with
+// another key.
+func (b *Box) Fingerprint() string { return b.fingerprint }
 
 // Seal encrypts plaintext bound to ad: version || nonce || ciphertext+tag.
 func (b *Box) Seal(plaintext, ad []byte) []byte {
