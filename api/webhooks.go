@@ -24,7 +24,7 @@ type Endpoint struct {
 	LastVerificationAt     *time.Time `json:"last_verification_at" doc:"when verification last ran, whatever its outcome"`
 	LastVerificationReason *string    `json:"last_verification_reason" doc:"reason of the last failed verification (null after a success)"`
 	MaxInFlight            int        `json:"max_in_flight" minimum:"1" maximum:"100" example:"10" doc:"attempts to this endpoint running at once, across all workers"`
-	RateLimit              *int       `json:"rate_limit" nullable:"true" minimum:"1" example:"50" doc:"deliveries per second at most; null: no limit"`
+	RateLimit              *int       `json:"rate_limit" nullable:"true" minimum:"1" example:"50" doc:"deliveries per second, sustained (a token bucket: bursts of up to one second's worth); null: no limit"`
 	Health                 string     `json:"health" enum:"healthy,failing,disabled" doc:"healthy; failing (attempts failed since failing_since; while the circuit breaker is open no attempts go out); disabled (is_active false)"`
 	FailingSince           *time.Time `json:"failing_since" doc:"first failed attempt since the last success; null when healthy"`
 	DisabledReason         *string    `json:"disabled_reason" doc:"\"failing\": Hookline disabled it after HOOKLINE_DISABLE_AFTER (default 120 h) of failures; enable it again with is_active true"`
@@ -68,7 +68,7 @@ type endpointCreateBody struct {
 	Description string   `json:"description,omitempty" maxLength:"1024"`
 	IsActive    *bool    `json:"is_active,omitempty" doc:"default true"`
 	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
-	RateLimit   *int     `json:"rate_limit,omitempty" minimum:"1" maximum:"10000" doc:"deliveries per second at most (default: no limit)"`
+	RateLimit   *int     `json:"rate_limit,omitempty" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default: no limit)"`
 }
 
 type endpointCreateInput struct {

@@ -80,6 +80,8 @@ type Options struct {
 	// NoWorker leaves the task queue without a worker (fault tests run
 	// their own in a child process).
 	NoWorker bool
+	// Flow overrides flow-control settings (zero fields: defaults).
+	Flow delivery.FlowPolicy
 }
 
 var (
@@ -180,7 +182,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 	}
 	return hookline.Options{
 		Pool: e.Pool, Box: box, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Guard: netguard.New(o.AllowedCIDRs),
-		DeliveryGuard: dialGuard, AllowHTTP: true, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule},
+		DeliveryGuard: dialGuard, AllowHTTP: true, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule}, Flow: o.Flow,
 		// Reconcile (run only when a test starts it) takes any open delivery
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,

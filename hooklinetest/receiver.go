@@ -25,3 +25,6 @@ func NewReceiver(t testing.TB) *Receiver {
 
 // Echo answers verification challenges correctly.
 var Echo = receiver.Echo
+
+// Handler answers request n (0-based) of a Receiver.
+type Handler = receiver.Handler

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
+	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/secretbox"
 )
 
 // serve and worker started in a folder where `hookline dev` once ran must not
@@ -34,5 +40,31 @@ func TestServeAndWorkerIgnoreDevFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || !strings.Contains(err.Error(), "HOOKLINE_ENCRYPTION_KEY") {
 			t.Fatalf("%s: %v; want it to refuse naming DATABASE_URL and HOOKLINE_ENCRYPTION_KEY", sub, err)
 		}
+	}
+}
+
+// serve (and worker, dev) refuse a key other than the one the database's
+// secrets are sealed with, saying what to set.
+func TestServicesRefuseAnotherEncryptionKey(t *testing.T) {
+	dbURL := dbtest.NewURL(t)
+	open := func(key string) error {
+		cfg := &config.Config{}
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		config.Bind(fs, cfg)
+		if err := fs.Parse([]string{"--database-url", dbURL, "--encryption-key", key}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := newServices(context.Background(), cfg, slog.New(slog.DiscardHandler), openOptions{Migrate: true, LazyTemporal: true, Origin: "test"})
+		if err == nil {
+			s.close()
+		}
+		return err
+	}
+	if err := open(secretbox.NewKey()); err != nil {
+		t.Fatal(err)
+	}
+	err := open(secretbox.NewKey())
+	if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), "HOOKLINE_ENCRYPTION_KEY") {
+		t.Fatalf("another key: %v", err)
 	}
 }

@@ -110,26 +110,28 @@ type Tenant struct {
 }
 
 type WebhookEndpoint struct {
-	ID                     uuid.UUID
-	TenantID               uuid.UUID
-	Url                    string
-	Description            string
-	Events                 []string
-	IsActive               bool
-	SecretCiphertext       []byte
-	VerifiedAt             *time.Time
-	LastVerificationAt     *time.Time
-	LastVerificationReason *string
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	MaxInFlight            int32
-	RateLimit              *int32
-	RateTat                *time.Time
-	FailingSince           *time.Time
-	DisabledReason         *string
-	ConsecutiveFailures    int32
-	BreakerOpenUntil       *time.Time
-	BreakerCooldownSeconds int32
+	ID                        uuid.UUID
+	TenantID                  uuid.UUID
+	Url                       string
+	Description               string
+	Events                    []string
+	IsActive                  bool
+	SecretCiphertext          []byte
+	VerifiedAt                *time.Time
+	LastVerificationAt        *time.Time
+	LastVerificationReason    *string
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+	MaxInFlight               int32
+	RateLimit                 *int32
+	RateTat                   *time.Time
+	FailingSince              *time.Time
+	DisabledReason            *string
+	ConsecutiveFailures       int32
+	BreakerOpenUntil          *time.Time
+	BreakerCooldownSeconds    int32
+	BreakerProber             *uuid.UUID
+	BreakerMaxCooldownSeconds int32
 }
 
 type WebhookEndpointPreviousSecret struct {

@@ -34,7 +34,7 @@ func (q *Queries) AnyEndpointSecret(ctx context.Context) (AnyEndpointSecretRow, 
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
 `
 
 type CreateEndpointParams struct {
@@ -83,6 +83,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
@@ -107,7 +109,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
 UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
 `
 
 type DisableFailingEndpointParams struct {
@@ -141,12 +143,14 @@ func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailing
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -178,12 +182,14 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -215,12 +221,14 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -254,6 +262,8 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.ConsecutiveFailures,
 			&i.BreakerOpenUntil,
 			&i.BreakerCooldownSeconds,
+			&i.BreakerProber,
+			&i.BreakerMaxCooldownSeconds,
 		); err != nil {
 			return nil, err
 		}
@@ -311,7 +321,11 @@ UPDATE webhook_endpoints SET
         WHEN $2::boolean AND consecutive_failures + 1 >= $3::integer
              AND (breaker_open_until IS NULL OR breaker_open_until <= now())
         THEN now() + make_interval(secs => least(greatest(breaker_cooldown_seconds * 2, $4::integer), $5::integer))
-        ELSE breaker_open_until END
+        ELSE breaker_open_until END,
+    -- A probe's outcome is in: the next opening picks a new prober.
+    breaker_prober = CASE WHEN $1::boolean OR ($2::boolean AND consecutive_failures + 1 >= $3::integer
+             AND (breaker_open_until IS NULL OR breaker_open_until <= now())) THEN NULL ELSE breaker_prober END,
+    breaker_max_cooldown_seconds = $5::integer
 WHERE id = $6
 RETURNING consecutive_failures, failing_since, breaker_open_until, is_active
 `
@@ -363,7 +377,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
 `
 
 type RecordEndpointVerificationParams struct {
@@ -402,6 +416,8 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
@@ -411,7 +427,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
 `
 
 type RotateEndpointSecretParams struct {
@@ -444,6 +460,8 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }
@@ -462,9 +480,10 @@ UPDATE webhook_endpoints SET
     consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
     breaker_open_until = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_open_until END,
     breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
+    breaker_prober = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
 WHERE tenant_id = $8 AND id = $9
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
 `
 
 type UpdateEndpointParams struct {
@@ -514,6 +533,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.ConsecutiveFailures,
 		&i.BreakerOpenUntil,
 		&i.BreakerCooldownSeconds,
+		&i.BreakerProber,
+		&i.BreakerMaxCooldownSeconds,
 	)
 	return i, err
 }

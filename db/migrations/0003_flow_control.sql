@@ -17,7 +17,12 @@ ALTER TABLE webhook_endpoints
     -- 5xx); while open, no attempts until breaker_open_until, then one probe.
     ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0,
     ADD COLUMN breaker_open_until timestamptz,
-    ADD COLUMN breaker_cooldown_seconds integer NOT NULL DEFAULT 0;
+    ADD COLUMN breaker_cooldown_seconds integer NOT NULL DEFAULT 0,
+    -- The one delivery that probes when the cool-down ends; the others
+    -- queue until the breaker closes (or a new prober is needed).
+    ADD COLUMN breaker_prober uuid,
+    -- The longest cool-down: how long a queued waiter sleeps at most.
+    ADD COLUMN breaker_max_cooldown_seconds integer NOT NULL DEFAULT 3600;
 
 ALTER TABLE deliveries
     -- An attempt holds a lease while it runs; leases count against the
@@ -57,45 +62,55 @@ BEGIN
        OR d.lease_until > now_ THEN
         RETURN 0; -- recorded already, or this attempt holds its lease (a retried activity)
     END IF;
+    -- Everything below reads and writes under the tenant's lock.
+    PERFORM pg_advisory_xact_lock(7283002, hashtext(d.tenant_id::text));
     SELECT * INTO e FROM webhook_endpoints WHERE id = d.endpoint_id;
     IF NOT FOUND OR (NOT e.is_active AND d.event_type <> 'webhook.test') THEN
         RETURN 0; -- the caller fails it without an attempt
     END IF;
-    PERFORM pg_advisory_xact_lock(7283002, hashtext(d.tenant_id::text));
 
-    -- Breaker open: nothing goes until the cool-down ends.
+    -- Breaker open: nothing goes until the cool-down ends. One delivery
+    -- waits to probe then; the others queue (woken when it closes, or one
+    -- to become the next prober), with a long fallback: a backlog behind a
+    -- dead receiver costs no wake-ups per cool-down.
     IF e.breaker_open_until > now_ THEN
-        RETURN hookline_wait(d.id, e.breaker_open_until, false);
+        IF e.breaker_prober IS NULL OR e.breaker_prober = d.id OR NOT EXISTS (
+            SELECT 1 FROM deliveries p WHERE p.id = e.breaker_prober AND p.status IN ('pending', 'in_flight')) THEN
+            UPDATE webhook_endpoints SET breaker_prober = d.id WHERE id = e.id;
+            RETURN hookline_wait(d.id, e.breaker_open_until, false);
+        END IF;
+        RETURN hookline_wait(d.id, e.breaker_open_until + make_interval(secs =>
+            e.breaker_max_cooldown_seconds + random() * greatest(e.breaker_cooldown_seconds, 1)), true);
     END IF;
     SELECT count(*), min(lease_until) INTO leased, until_
     FROM deliveries WHERE endpoint_id = d.endpoint_id AND lease_until > now_;
     -- Half open: one probe at a time; the others wait for its outcome.
     IF e.consecutive_failures >= p_breaker_threshold AND leased > 0 THEN
-        RETURN hookline_wait(d.id, until_, true);
+        RETURN hookline_wait(d.id, hookline_spread(until_, now_), true);
     END IF;
     IF leased >= e.max_in_flight THEN
-        RETURN hookline_wait(d.id, until_, true);
+        RETURN hookline_wait(d.id, hookline_spread(until_, now_), true);
     END IF;
     SELECT count(*), min(lease_until) INTO leased, until_
     FROM deliveries WHERE tenant_id = d.tenant_id AND lease_until > now_;
     IF leased >= p_tenant_cap THEN
-        RETURN hookline_wait(d.id, until_, true);
+        RETURN hookline_wait(d.id, hookline_spread(until_, now_), true);
     END IF;
 
-    -- Rate: GCRA with a burst of one second's worth. A delivery that must
-    -- wait reserves its slot, so waiters wake one per slot, not all at once.
-    IF e.rate_limit IS NOT NULL AND (d.rate_slot IS NULL OR d.rate_slot > now_) THEN
-        IF d.rate_slot IS NULL THEN
-            period := interval '1 second' / e.rate_limit;
-            tat := greatest(coalesce(e.rate_tat, now_), now_);
-            UPDATE webhook_endpoints SET rate_tat = tat + period WHERE id = e.id;
-            IF tat - now_ > interval '1 second' - period THEN
-                UPDATE deliveries SET rate_slot = tat - (interval '1 second' - period) WHERE id = d.id;
-                RETURN hookline_wait(d.id, tat - (interval '1 second' - period), false);
-            END IF;
-        ELSE
-            RETURN hookline_wait(d.id, d.rate_slot, false);
+    -- Rate: a token bucket of rate_limit tokens refilled at rate_limit per
+    -- second (GCRA with a second's worth of burst). A delivery that must
+    -- wait reserves its slot, so waiters wake one per slot, not all at once;
+    -- back at its slot it goes without asking again.
+    IF e.rate_limit IS NOT NULL AND d.rate_slot IS NULL THEN
+        period := interval '1 second' / e.rate_limit;
+        tat := greatest(coalesce(e.rate_tat, now_), now_);
+        UPDATE webhook_endpoints SET rate_tat = tat + period WHERE id = e.id;
+        IF tat - now_ > interval '1 second' - period THEN
+            UPDATE deliveries SET rate_slot = tat - (interval '1 second' - period) WHERE id = d.id;
+            RETURN hookline_wait(d.id, tat - (interval '1 second' - period), false);
         END IF;
+    ELSIF d.rate_slot > now_ THEN
+        RETURN hookline_wait(d.id, d.rate_slot, false);
     END IF;
 
     UPDATE deliveries
@@ -103,6 +118,14 @@ BEGIN
     WHERE id = d.id;
     RETURN 0;
 END;
+$$;
+
+-- hookline_spread is a queued waiter's fallback: the earliest lease expiry,
+-- spread by up to half the wait so waiters the wake-ups missed do not all
+-- come back at once.
+CREATE FUNCTION hookline_spread(p_until timestamptz, p_now timestamptz)
+RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
+    SELECT p_until + (p_until - p_now) * random() / 2;
 $$;
 
 -- hookline_wait records that a delivery waits until p_until (shown as

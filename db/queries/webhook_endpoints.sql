@@ -28,6 +28,7 @@ UPDATE webhook_endpoints SET
     consecutive_failures = CASE WHEN @is_active AND NOT is_active THEN 0 ELSE consecutive_failures END,
     breaker_open_until = CASE WHEN @is_active AND NOT is_active THEN NULL ELSE breaker_open_until END,
     breaker_cooldown_seconds = CASE WHEN @is_active AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
+    breaker_prober = CASE WHEN @is_active AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;
@@ -71,7 +72,11 @@ UPDATE webhook_endpoints SET
         WHEN @breaker_failure::boolean AND consecutive_failures + 1 >= @threshold::integer
              AND (breaker_open_until IS NULL OR breaker_open_until <= now())
         THEN now() + make_interval(secs => least(greatest(breaker_cooldown_seconds * 2, @min_cooldown::integer), @max_cooldown::integer))
-        ELSE breaker_open_until END
+        ELSE breaker_open_until END,
+    -- A probe's outcome is in: the next opening picks a new prober.
+    breaker_prober = CASE WHEN @success::boolean OR (@breaker_failure::boolean AND consecutive_failures + 1 >= @threshold::integer
+             AND (breaker_open_until IS NULL OR breaker_open_until <= now())) THEN NULL ELSE breaker_prober END,
+    breaker_max_cooldown_seconds = @max_cooldown::integer
 WHERE id = @id
 RETURNING consecutive_failures, failing_since, breaker_open_until, is_active;
 

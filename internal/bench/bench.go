@@ -44,15 +44,20 @@ type Options struct {
 	Log          *slog.Logger
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
-	// Phases to run (all when empty): throughput, rate, baselines, paging, parked.
+	// Phases to run (all when empty): throughput, rate, baselines, paging, parked, noisy.
 	Phases []string
+	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
+	// endpoints; tenant B's latency over NoisyProbe events.
+	NoisyEvents, NoisyEndpoints, NoisyProbe int
 }
 
 // Defaults fills unset sizes: a full run, or a smoke run with Quick.
 func (o *Options) Defaults() {
 	full := map[bool]Options{
-		false: {Events: 2000, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 20 * time.Second, PagingRows: 1_000_000, Parked: 20_000, ParkedWindow: 30 * time.Second},
-		true:  {Events: 200, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 5 * time.Second, PagingRows: 100_000, Parked: 500, ParkedWindow: 10 * time.Second},
+		false: {Events: 2000, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 20 * time.Second, PagingRows: 1_000_000, Parked: 20_000, ParkedWindow: 30 * time.Second,
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 100},
+		true: {Events: 200, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 5 * time.Second, PagingRows: 100_000, Parked: 500, ParkedWindow: 10 * time.Second,
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 30},
 	}[o.Quick]
 	set := func(v *int, d int) {
 		if *v == 0 {
@@ -65,6 +70,9 @@ func (o *Options) Defaults() {
 	set(&o.Rate, full.Rate)
 	set(&o.PagingRows, full.PagingRows)
 	set(&o.Parked, full.Parked)
+	set(&o.NoisyEvents, full.NoisyEvents)
+	set(&o.NoisyEndpoints, full.NoisyEndpoints)
+	set(&o.NoisyProbe, full.NoisyProbe)
 	if o.RateDuration == 0 {
 		o.RateDuration = full.RateDuration
 	}
@@ -77,16 +85,17 @@ func (o *Options) Defaults() {
 }
 
 type run struct {
-	o        Options
-	rep      *Report
-	dir      string
-	api      *apiClient
-	rc       receiverClient
-	rcURL    string
-	pool     *pgxpool.Pool
-	devPID   int
-	tenantID string
-	secrets  map[string]string // receiver path name → endpoint secret
+	o          Options
+	rep        *Report
+	dir        string
+	api        *apiClient
+	rc         receiverClient
+	rcURL      string
+	pool       *pgxpool.Pool
+	devPID     int
+	tenantID   string
+	adminToken string
+	secrets    map[string]string // receiver path name → endpoint secret
 }
 
 // Run performs a whole bench run and returns its report.
@@ -147,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer stopDev()
 	env := config.ReadEnvFile(filepath.Join(dir, "dev", config.DevEnvFile))
 	r.api = newAPIClient("http://"+apiAddr, env["HOOKLINE_API_KEY"])
-	r.tenantID = env["HOOKLINE_TENANT_ID"]
+	r.tenantID, r.adminToken = env["HOOKLINE_TENANT_ID"], env["HOOKLINE_ADMIN_TOKEN"]
 
 	if r.pool, err = db.Open(ctx, dbURL, 8); err != nil {
 		return nil, err
@@ -163,6 +172,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"baselines", r.baselines},
 		{"paging", r.paging},
 		{"parked", r.parked},
+		// Last: it leaves 2,000 deliveries hanging.
+		{"noisy", r.noisy},
 	}
 	if err := r.setupEndpoints(ctx); err != nil {
 		return nil, err

@@ -38,12 +38,17 @@ func (r *run) setupEndpoints(ctx context.Context) error {
 // publishAll publishes events prefix-0..n-1, from r.o.Concurrency goroutines
 // (or at a fixed rate when rate > 0), and returns when each was published.
 func (r *run) publishAll(ctx context.Context, prefix, typ string, n, rate int) (map[string]time.Time, error) {
+	return r.publishWith(ctx, r.api, prefix, typ, n, rate)
+}
+
+// publishWith is publishAll as the tenant of client c.
+func (r *run) publishWith(ctx context.Context, c *apiClient, prefix, typ string, n, rate int) (map[string]time.Time, error) {
 	var mu sync.Mutex
 	at := make(map[string]time.Time, n)
 	pub := func(i int) error {
 		id := prefix + strconv.Itoa(i)
 		t := time.Now()
-		if err := r.api.publish(ctx, id, typ, samplePayload(i)); err != nil {
+		if err := c.publish(ctx, id, typ, samplePayload(i)); err != nil {
 			return err
 		}
 		mu.Lock()
@@ -208,9 +213,11 @@ func (r *run) parked(ctx context.Context) error {
 	if _, err := r.publishAll(ctx, "parked-", "member.joined", r.o.Parked, 0); err != nil {
 		return err
 	}
-	err := waitFor(ctx, 10*time.Minute, "parked deliveries to wait on their retry timer", func() (bool, error) {
+	// Parked: waiting on a timer, for a retry or (once the endpoint's
+	// breaker opened) in the queue behind it.
+	err := waitFor(ctx, 10*time.Minute, "parked deliveries to wait on a timer", func() (bool, error) {
 		var n int
-		err := r.pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE event_id LIKE 'parked-%' AND status = 'in_flight' AND attempt_count >= 1").Scan(&n)
+		err := r.pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE event_id LIKE 'parked-%' AND status IN ('pending', 'in_flight') AND next_attempt_at > now()").Scan(&n)
 		return n >= r.o.Parked, err
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookline/hookline/internal/receiver"
@@ -22,6 +23,7 @@ type Receiver struct {
 	mu      sync.Mutex
 	secrets map[string]string
 	rc      *receiver.Receiver
+	hanging atomic.Int64
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -31,6 +33,7 @@ type ReceiverStats struct {
 	Duplicates    int              `json:"duplicates"`
 	BadSignatures int              `json:"bad_signatures"`
 	Failed        int              `json:"failed"`
+	Hanging       int64            `json:"hanging"`            // requests to /hang/ held open now
 	Arrivals      map[string]int64 `json:"arrivals,omitempty"` // webhook-id → first arrival, unix ns
 }
 
@@ -56,6 +59,13 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	mux := http.NewServeMux()
 	mux.Handle("POST /hook/{name}", b.rc)
 	mux.Handle("POST /fail/{name}", b.rc)
+	// A receiver that accepts the request and never answers (until the
+	// client gives up): the noisy neighbour's endpoints.
+	mux.HandleFunc("POST /hang/{name}", func(w http.ResponseWriter, r *http.Request) {
+		b.hanging.Add(1)
+		defer b.hanging.Add(-1)
+		<-r.Context().Done()
+	})
 	mux.HandleFunc("POST /_secrets", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
@@ -70,7 +80,8 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	})
 	mux.HandleFunc("GET /_stats", func(w http.ResponseWriter, r *http.Request) {
 		st := b.rc.Stats()
-		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures, Failed: st.Unchecked}
+		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures,
+			Failed: st.Unchecked, Hanging: b.hanging.Load()}
 		if r.URL.Query().Get("arrivals") == "1" {
 			first := b.rc.FirstArrivals()
 			out.Arrivals = make(map[string]int64, len(first))

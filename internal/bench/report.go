@@ -56,6 +56,15 @@ type Report struct {
 	ListEventTypeP99Ms    float64 `json:"list_event_type_filter_p99_ms"`
 	ListDeepFilteredP99Ms float64 `json:"list_deep_filtered_p99_ms"`
 
+	NoisySoloP50Ms   float64 `json:"noisy_solo_p50_ms"`
+	NoisySoloP99Ms   float64 `json:"noisy_solo_p99_ms"`
+	NoisyP50Ms       float64 `json:"noisy_p50_ms"`
+	NoisyP99Ms       float64 `json:"noisy_p99_ms"`
+	NoisyBurstP50Ms  float64 `json:"noisy_burst_p50_ms"`
+	NoisyBurstP99Ms  float64 `json:"noisy_burst_p99_ms"`
+	NoisyOutstanding int     `json:"noisy_outstanding"`
+	NoisyInFlight    int     `json:"noisy_in_flight"` // tenant A's attempts running (hanging) at the end
+
 	ParkedRetries    int     `json:"parked_retries"`
 	ParkedCPUPercent float64 `json:"parked_cpu_percent"`
 	ParkedRSSMB      float64 `json:"parked_rss_mb"`
@@ -95,6 +104,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintln(tw, "\nParked retries (receiver answers 503)")
 	row("waiting on timers", fmt.Sprintf("%d", r.ParkedRetries))
 	row("hookline process", fmt.Sprintf("%.1f %% CPU over %.0f s, RSS %.0f MiB", r.ParkedCPUPercent, r.ParkedWindowSec, r.ParkedRSSMB))
+	fmt.Fprintf(tw, "\nNoisy neighbour: tenant B publish → delivered while tenant A has %d outstanding (%d attempts hanging)\n", r.NoisyOutstanding, r.NoisyInFlight)
+	row("tenant B alone", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisySoloP50Ms, r.NoisySoloP99Ms))
+	row("tenant B beside A", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyP50Ms, r.NoisyP99Ms))
+	row("tenant B during A's burst", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyBurstP50Ms, r.NoisyBurstP99Ms))
 	fmt.Fprintf(tw, "\ntotal %.0f s\n", r.DurationSec)
 	_ = tw.Flush()
 }

@@ -158,5 +158,10 @@ func (m *Metrics) ObserveRetrying(stage string) { m.retrying.WithLabelValues(sta
 // ObserveAutoDisabled implements activities.Recorder.
 func (m *Metrics) ObserveAutoDisabled() { m.autoDisabled.Inc() }
 
+// IngestRejected is the rejected-events counter of reason (tests read it).
+func (m *Metrics) IngestRejected(reason string) prometheus.Counter {
+	return m.ingestRejected.WithLabelValues(reason)
+}
+
 // ObserveIngestRejected implements activities.Recorder.
 func (m *Metrics) ObserveIngestRejected(reason string) { m.ingestRejected.WithLabelValues(reason).Inc() }
