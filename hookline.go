@@ -43,8 +43,8 @@ type Options struct {
 	Retry           delivery.RetryPolicy
 	Flow            delivery.FlowPolicy // zero fields: delivery.DefaultFlow's
 	DeliveryTimeout time.Duration       // default 15 s
-	ReconcileAfter  time.Duration // default 30 s
-	RetentionDays   int           // default 30
+	ReconcileAfter  time.Duration       // default 30 s
+	RetentionDays   int                 // default 30
 	RemoteAttempts  bool
 	Version         string
 	Metrics         *metrics.Metrics // nil: none

@@ -121,7 +121,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 		e, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 			ID: id, TenantID: c.TenantID, Url: u, Description: in.Description, Events: events, IsActive: active,
 			SecretCiphertext: s.Box.SealEndpointSecret(c.TenantID, id, secret),
-			MaxInFlight: int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
+			MaxInFlight:      int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
 		})
 		if err != nil {
 			return 0, nil, err
