@@ -46,6 +46,7 @@ type Options struct {
 	ReconcileAfter  time.Duration       // default 30 s
 	RetentionDays   int                 // default 30
 	RemoteAttempts  bool
+	RecoverBatch    int // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
 	Version         string
 	Metrics         *metrics.Metrics // nil: none
 	Logger          *slog.Logger     // nil: discard
@@ -64,7 +65,7 @@ type App struct {
 // New wires Hookline from o.
 func New(o Options) *App {
 	o.defaults()
-	disp := &workflows.Dispatcher{Client: o.Temporal, TaskQueue: o.TaskQueue, Logger: o.Logger, RemoteAttempts: o.RemoteAttempts}
+	disp := &workflows.Dispatcher{Client: o.Temporal, TaskQueue: o.TaskQueue, Logger: o.Logger, RemoteAttempts: o.RemoteAttempts, RecoverBatch: o.RecoverBatch}
 	idem := &idempotency.Store{Pool: o.Pool, Box: o.Box}
 	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger}
 	dialGuard := o.Guard
@@ -78,7 +79,7 @@ func New(o Options) *App {
 		opts:       o,
 		Dispatcher: disp,
 		Publisher:  pub,
-		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp},
+		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp, Publisher: pub},
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
 	}
 	a.Activities = &activities.Activities{

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/catalog"
 	"github.com/hookline/hookline/internal/delivery"
 )
 
@@ -64,6 +63,11 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 		return a.gated(d), nil
 	}
 	if d.Status.Terminal() || int(d.AttemptCount) >= in.Attempt {
+		if d.Status == delivery.DeadLetter { // a retry after the write: emit again, idempotently
+			if err := a.deadLettered(ctx, d.ID, d.TenantID, d.EndpointID, d.EventType, int(d.AttemptCount), d.LastStatusCode); err != nil {
+				return AttemptResult{}, a.retrying(ctx, d.ID, "emit delivery.dead_lettered", err)
+			}
+		}
 		return a.recorded(d), nil
 	}
 	if reason := unattemptable(d); reason != "" {
@@ -97,7 +101,7 @@ func unattemptable(d dbq.GetAttemptContextRow) string {
 		return reasonEndpointDeleted
 	// Test deliveries go out even to inactive endpoints: that is how a
 	// tenant checks an endpoint before switching it on.
-	case !*d.EndpointActive && d.EventType != catalog.TestEventType:
+	case !*d.EndpointActive && !d.Test:
 		return reasonEndpointDisabled
 	case d.EventOccurredAt == nil:
 		return reasonEventMissing

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/publish"
 )
 
 // attempt is one made attempt, to settle.
@@ -38,6 +41,11 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 	}
 	if err != nil {
 		return fmt.Errorf("record attempt: %w", err)
+	}
+	if at.res.Status == delivery.DeadLetter {
+		if err := a.deadLettered(ctx, d.ID, d.TenantID, d.EndpointID, d.EventType, at.n, nonZero(int32(at.out.Code))); err != nil {
+			return err
+		}
 	}
 	wake := 1
 	if reopened, err := a.endpointOutcome(ctx, q, d, at.out); err != nil {
@@ -137,4 +145,18 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// deadLettered emits delivery.dead_lettered (idempotent on the delivery id:
+// a retried activity emits it again harmlessly).
+func (a *Activities) deadLettered(ctx context.Context, id, tenantID, endpointID uuid.UUID, eventType string, attempts int, lastCode *int32) error {
+	d := publish.DeadLetteredData{DeliveryID: id, EndpointID: endpointID, EventType: eventType, Attempts: attempts}
+	if lastCode != nil {
+		c := int(*lastCode)
+		d.LastStatusCode = &c
+	}
+	if err := a.Publisher.EmitDeadLettered(ctx, tenantID, d); err != nil {
+		return fmt.Errorf("emit delivery.dead_lettered: %w", err)
+	}
+	return nil
 }

@@ -81,6 +81,7 @@ func New(d Deps) *Server {
 		{Name: tagEndpoints, Description: "Webhook endpoints: where a tenant's events are delivered."},
 		{Name: tagDeliveries, Description: "The delivery log: one row per (event, endpoint), each a Temporal workflow."},
 		{Name: tagEvents, Description: "Publishing events for delivery."},
+		{Name: tagEventTypes, Description: "The event-type catalogue: descriptions, JSON Schemas, examples."},
 		{Name: tagTenants, Description: "Tenant and API-key administration (admin JWT only)."},
 		{Name: tagHealth, Description: "Liveness and readiness probes."},
 	}
@@ -124,6 +125,7 @@ const (
 	tagEndpoints  = "Webhook endpoints"
 	tagDeliveries = "Deliveries"
 	tagEvents     = "Events"
+	tagEventTypes = "Event types"
 	tagTenants    = "Administration"
 	tagHealth     = "Health"
 )

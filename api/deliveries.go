@@ -138,9 +138,19 @@ func (s *Server) registerDeliveries() {
 		OperationID: "test-webhook-endpoint", Method: http.MethodPost, Path: "/webhooks/{endpoint_id}/test",
 		Summary: "Send a test event", Tags: []string{tagEndpoints}, DefaultStatus: http.StatusAccepted,
 		Description: "Delivers a `webhook.test` event to this endpoint only, through the normal delivery path " +
-			"(signing, retries, log) — also when the endpoint is inactive. Returns the delivery.",
-		Errors: []int{http.StatusNotFound},
+			"(signing, retries, log) — also when the endpoint is inactive. With `{\"event_type\"}` the delivery " +
+			"carries that type's example payload instead (422 when it has none). Returns the delivery.",
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, s.testEndpoint)
+
+	register(s, scopeTenant, authn.PermManageWebhooks, huma.Operation{
+		OperationID: "recover-webhook-endpoint", Method: http.MethodPost, Path: "/webhooks/{endpoint_id}/recover",
+		Summary: "Recover failed deliveries", Tags: []string{tagDeliveries}, DefaultStatus: http.StatusAccepted,
+		Description: "Replays every `failed` and `dead_letter` delivery of the endpoint created in [`since`, `until`) " +
+			"(`until` defaults to now; the window spans at most 90 days) as new deliveries (`replay_of` = the old " +
+			"id). Runs as workflow `recover/<id>` in batches; `deliveries` is how many it replays.",
+		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+	}, s.recoverEndpoint)
 }
 
 func (s *Server) listDeliveries(ctx context.Context, in *deliveryListInput) (*deliveryListOutput, error) {
@@ -193,10 +203,47 @@ func (s *Server) purgeDeliveries(ctx context.Context, in *EndpointPath) (*purgeO
 	return out, nil
 }
 
-func (s *Server) testEndpoint(ctx context.Context, in *EndpointPath) (*deliveryAcceptedOutput, error) {
-	d, err := s.Deliveries.Test(ctx, callerFrom(ctx), in.EndpointID)
+type testInput struct {
+	EndpointPath
+	Body *struct {
+		EventType string `json:"event_type,omitempty" maxLength:"255" example:"comment.created" doc:"send this type's example payload instead of a webhook.test event"`
+	} `required:"false"`
+}
+
+func (s *Server) testEndpoint(ctx context.Context, in *testInput) (*deliveryAcceptedOutput, error) {
+	eventType := ""
+	if in.Body != nil {
+		eventType = in.Body.EventType
+	}
+	d, err := s.Deliveries.Test(ctx, callerFrom(ctx), in.EndpointID, eventType)
 	if err != nil {
 		return nil, err
 	}
 	return &deliveryAcceptedOutput{Status: http.StatusAccepted, Body: toDelivery(d)}, nil
+}
+
+type recoverInput struct {
+	EndpointPath
+	Body struct {
+		Since time.Time  `json:"since" doc:"replay deliveries created at or after this instant (RFC 3339)"`
+		Until *time.Time `json:"until,omitempty" doc:"...and before this one (default: now)"`
+	}
+}
+
+type recoverOutput struct {
+	Status int
+	Body   struct {
+		ID         uuid.UUID `json:"id" doc:"recovery id; its workflow is recover/<id>"`
+		Deliveries int       `json:"deliveries" doc:"failed and dead-lettered deliveries in the window, replayed"`
+	}
+}
+
+func (s *Server) recoverEndpoint(ctx context.Context, in *recoverInput) (*recoverOutput, error) {
+	r, err := s.Deliveries.Recover(ctx, callerFrom(ctx), in.EndpointID, in.Body.Since, in.Body.Until)
+	if err != nil {
+		return nil, err
+	}
+	out := &recoverOutput{Status: http.StatusAccepted}
+	out.Body.ID, out.Body.Deliveries = r.ID, r.Deliveries
+	return out, nil
 }

@@ -67,7 +67,7 @@ func TestReconcileStartsOrphanedDeliveries(t *testing.T) {
 	ctx := context.Background()
 	var res publish.Result
 	err := db.Tx(ctx, env.Pool, func(q *dbq.Queries) (err error) {
-		res, _, err = publish.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "orphan", Type: "member.joined", Payload: json.RawMessage(`{}`)})
+		res, _, err = env.App.Publisher.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "orphan", Type: "member.joined", Payload: json.RawMessage(`{}`)})
 		return err
 	}) // ... and the process "crashes" here: no workflow is started.
 	if err != nil || res.Deliveries != 1 {
@@ -145,7 +145,7 @@ func TestRepublishStartsPendingDeliveries(t *testing.T) {
 	f := newEndpoint(t, env, env.A, []string{"*"}, true)
 	ctx := context.Background()
 	err := db.Tx(ctx, env.Pool, func(q *dbq.Queries) error {
-		_, _, err := publish.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "lost-response", Type: "member.joined", Payload: json.RawMessage(`{}`)})
+		_, _, err := env.App.Publisher.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "lost-response", Type: "member.joined", Payload: json.RawMessage(`{}`)})
 		return err
 	})
 	if err != nil {

@@ -33,6 +33,13 @@ func (s *Server) problem(ctx context.Context, err error) error {
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
+		if len(e.Details) > 0 {
+			details := make([]error, len(e.Details))
+			for i, d := range e.Details {
+				details[i] = &huma.ErrorDetail{Location: d.Field, Message: d.Msg}
+			}
+			return huma.NewError(status, e.Msg, details...)
+		}
 		if e.Field != "" {
 			return huma.NewError(status, e.Msg, &huma.ErrorDetail{Location: e.Field, Message: e.Msg, Value: e.Value})
 		}

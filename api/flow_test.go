@@ -227,8 +227,11 @@ func TestFailingEndpointIsDisabledAndReenabled(t *testing.T) {
 		Flow:     delivery.FlowPolicy{DisableAfter: time.Second, BreakerThreshold: 1000},
 		Schedule: []time.Duration{400 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond, 400 * time.Millisecond},
 	})
-	f := newEndpoint(t, env, env.A, []string{"*"}, true)
-	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusInternalServerError) })
+	f := newEndpoint(t, env, env.A, []string{"*", "endpoint.disabled"}, true)
+	f.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	ops := newEndpoint(t, env, env.A, []string{"endpoint.disabled"}, true)
 	publishN(t, env, env.A, 1)
 	var e api.Endpoint
 	env.Eventually(30*time.Second, "the endpoint to be disabled", func() bool {
@@ -245,6 +248,13 @@ func TestFailingEndpointIsDisabledAndReenabled(t *testing.T) {
 	var audits int
 	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.disabled' AND actor_kind = 'system' AND target_id = $1", f.id).Scan(&audits); err != nil || audits != 1 {
 		t.Fatalf("%d system audit rows (%v)", audits, err)
+	}
+	// The endpoint.disabled operational event reaches the endpoint that
+	// subscribes to it, not the one it is about.
+	env.Eventually(20*time.Second, "endpoint.disabled", func() bool { return ops.rc.Count() == 1 })
+	if b := string(ops.rc.Requests()[0].Body); !strings.Contains(b, `"type":"endpoint.disabled"`) || !strings.Contains(b, `"endpoint_id":"`+f.id+`"`) ||
+		!strings.Contains(b, `"reason":"failing"`) {
+		t.Fatalf("endpoint.disabled event: %s", b)
 	}
 	r := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"is_active": true})
 	if e = decode[api.Endpoint](t, r); r.Status != http.StatusOK || e.Health != "healthy" || e.FailingSince != nil || e.DisabledReason != nil {

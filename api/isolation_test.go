@@ -29,16 +29,19 @@ var routeClass = map[string]string{
 	"get-webhook-endpoint": "tenant", "update-webhook-endpoint": "tenant", "delete-webhook-endpoint": "tenant",
 	"list-webhook-deliveries": "tenant", "get-webhook-delivery": "tenant", "replay-webhook-delivery": "tenant",
 	"purge-webhook-deliveries": "tenant", "rotate-webhook-secret": "tenant", "test-webhook-endpoint": "tenant",
-	"verify-webhook-endpoint": "tenant", "publish-event": "tenant",
+	"verify-webhook-endpoint": "tenant", "publish-event": "tenant", "recover-webhook-endpoint": "tenant",
+	// The event-type catalogue is shared: no tenant's ids in it.
+	"list-event-types": "tenant", "get-event-type": "tenant", "put-event-type": "admin",
 }
 
 // bodies for operations that need one to get past validation.
 var opBodies = map[string]any{
-	"update-webhook-endpoint": map[string]any{"is_active": false},
-	"create-webhook-endpoint": map[string]any{"url": "https://example.com/b", "events": []string{"*"}},
-	"publish-event":           map[string]any{"type": "comment.created", "payload": map[string]any{}},
-	"create-api-key":          map[string]any{"name": "b", "permissions": []string{"manage_webhooks"}},
-	"create-tenant":           map[string]any{"name": "walk-" + time.Now().Format("150405.000000")},
+	"update-webhook-endpoint":  map[string]any{"is_active": false},
+	"create-webhook-endpoint":  map[string]any{"url": "https://example.com/b", "events": []string{"*"}},
+	"publish-event":            map[string]any{"type": "comment.created", "payload": map[string]any{}},
+	"create-api-key":           map[string]any{"name": "b", "permissions": []string{"manage_webhooks"}},
+	"create-tenant":            map[string]any{"name": "walk-" + time.Now().Format("150405.000000")},
+	"recover-webhook-endpoint": map[string]any{"since": time.Now().Add(-time.Hour)},
 }
 
 // tenantDigest fingerprints every row tenant A owns.
@@ -83,7 +86,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 	})
 	keyID, _, _ := authn.ParseAPIKey(env.A.Key)
 	keyA := keyID.String()
-	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA}
+	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created"}
 	bTenantAdmin := env.Mint([]string{env.B.ID.String()}, authn.AllPermissions, time.Hour)
 	aIDs := []string{a.id, deliveryID, keyA}
 
@@ -109,7 +112,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 			for k, v := range ids {
 				concrete = strings.ReplaceAll(concrete, k, v)
 			}
-			hasForeignID := concrete != path
+			hasForeignID := concrete != strings.ReplaceAll(path, "{name}", "comment.created")
 			// API keys never open admin routes.
 			if strings.HasPrefix(path, "/admin/") {
 				r := env.Do(method, strings.ReplaceAll(concrete, "{tenant_id}", env.A.ID.String()), env.A.Key, opBodies[id])

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +93,8 @@ func TestEventTypes(t *testing.T) {
 		r := env.Do(http.MethodGet, p.Prefix+"/webhooks/event-types", p.Token, nil)
 		var names []string
 		r.JSON(t, &names)
-		if r.Status != http.StatusOK || len(names) != 5 || strings.Contains(string(r.Body), "webhook.test") {
+		// The producer types and the operational ones (subscribed by name).
+		if r.Status != http.StatusOK || len(names) != 7 || strings.Contains(string(r.Body), "webhook.test") || !slices.Contains(names, "endpoint.disabled") {
 			t.Fatalf("%s: %d %s", p.Name, r.Status, r.Body)
 		}
 	}

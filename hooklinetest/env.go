@@ -186,6 +186,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// Reconcile (run only when a test starts it) takes any open delivery
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
+		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/deliverylog"
 	"github.com/hookline/hookline/internal/endpoint"
 )
 
@@ -33,11 +34,14 @@ type Dispatcher struct {
 	Logger    *slog.Logger
 	// RemoteAttempts starts deliveries with DeliveryInput.RemoteAttempts.
 	RemoteAttempts bool
+	// RecoverBatch is the batch size of recoveries (0: RecoverBatch).
+	RecoverBatch int
 }
 
 var (
-	_ delivery.Starter   = (*Dispatcher)(nil)
-	_ endpoint.Workflows = (*Dispatcher)(nil)
+	_ delivery.Starter      = (*Dispatcher)(nil)
+	_ endpoint.Workflows    = (*Dispatcher)(nil)
+	_ deliverylog.Workflows = (*Dispatcher)(nil)
 )
 
 // StartOptions are the options of a delivery workflow. A delivery id runs
@@ -105,6 +109,18 @@ func (d *Dispatcher) Verify(ctx context.Context, in endpoint.VerifyInput) (endpo
 		return res, err
 	}
 	return res, nil
+}
+
+// Recover starts recovery r's workflow (recover/<id>), tagged with its
+// tenant and endpoint for the Temporal UI.
+func (d *Dispatcher) Recover(ctx context.Context, r deliverylog.Recovery) error {
+	_, err := d.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: RecoverWorkflowID(r.ID), TaskQueue: d.TaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SATenantID.ValueSet(r.TenantID.String()), SAEndpointID.ValueSet(r.EndpointID.String()), SAEventType.ValueSet("recover"),
+		),
+	}, RecoverWorkflow, RecoverInput{RecoveryID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, Since: r.Since, Until: r.Until, BatchSize: d.RecoverBatch})
+	return err
 }
 
 // RunState reports how delivery id's workflow stands.

@@ -43,6 +43,9 @@ func VerifyWorkflowID(endpointID uuid.UUID, nonce string) string {
 	return "verify/" + endpointID.String() + "/" + nonce
 }
 
+// RecoverWorkflowID is a recovery's workflow: "recover/<recovery_id>".
+func RecoverWorkflowID(recoveryID uuid.UUID) string { return "recover/" + recoveryID.String() }
+
 // IngestWorkflowID is the per-tenant ingest workflow: "ingest/<tenant_id>".
 func IngestWorkflowID(tenantID uuid.UUID) string { return "ingest/" + tenantID.String() }
 

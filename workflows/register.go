@@ -14,5 +14,6 @@ func Register(r worker.Registry, a *activities.Activities) {
 	r.RegisterWorkflow(ReconcileWorkflow)
 	r.RegisterWorkflow(RetentionWorkflow)
 	r.RegisterWorkflow(ReadinessWorkflow)
+	r.RegisterWorkflow(RecoverWorkflow)
 	r.RegisterActivity(a)
 }

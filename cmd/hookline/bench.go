@@ -54,7 +54,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	f.DurationVar(&o.ParkedWindow, "parked-window", 0, "how long to measure CPU while they wait (default 30s)")
 	f.StringVar(&out, "out", "", "also write the results as JSON to this file")
 	f.BoolVar(&o.Keep, "keep", false, "keep the bench databases")
-	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, rate, baselines, paging, parked, noisy")
+	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, rate, schema, baselines, paging, parked, noisy")
 	f.StringArrayVar(&o.DevArgs, "dev-arg", nil, "extra flag for the hookline dev child (repeatable), e.g. --dev-arg=--worker-activities=400")
 	return cmd
 }

@@ -31,6 +31,32 @@ func (q *Queries) CountEventDeliveries(ctx context.Context, arg CountEventDelive
 	return count, err
 }
 
+const countRecoverable = `-- name: CountRecoverable :one
+SELECT count(*) FROM deliveries
+WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('failed', 'dead_letter')
+  AND created_at >= $3 AND created_at < $4
+`
+
+type CountRecoverableParams struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	Since      time.Time
+	Until      time.Time
+}
+
+// The failed and dead-lettered deliveries of an endpoint created in [since, until).
+func (q *Queries) CountRecoverable(ctx context.Context, arg CountRecoverableParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countRecoverable,
+		arg.TenantID,
+		arg.EndpointID,
+		arg.Since,
+		arg.Until,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteEndpointDeliveries = `-- name: DeleteEndpointDeliveries :many
 DELETE FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2
@@ -95,14 +121,17 @@ SELECT gen_random_uuid(), e.tenant_id, e.id, $1, $2
 FROM webhook_endpoints e
 WHERE e.tenant_id = $3
   AND e.is_active
-  AND ($2::text = ANY(e.events) OR '*' = ANY(e.events))
+  AND ($2::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT $4::boolean))
+  AND e.id IS DISTINCT FROM $5::uuid
 RETURNING id, endpoint_id
 `
 
 type FanOutDeliveriesParams struct {
-	EventID   string
-	EventType string
-	TenantID  uuid.UUID
+	EventID     string
+	EventType   string
+	TenantID    uuid.UUID
+	Operational bool
+	About       *uuid.UUID
 }
 
 type FanOutDeliveriesRow struct {
@@ -110,9 +139,17 @@ type FanOutDeliveriesRow struct {
 	EndpointID uuid.UUID
 }
 
-// One pending delivery per active endpoint of the tenant subscribed to the type (or "*").
+// One pending delivery per active endpoint of the tenant subscribed to the
+// type (or "*", except for operational events, which go only to endpoints
+// that name them and never to the endpoint they are about).
 func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesParams) ([]FanOutDeliveriesRow, error) {
-	rows, err := q.db.Query(ctx, fanOutDeliveries, arg.EventID, arg.EventType, arg.TenantID)
+	rows, err := q.db.Query(ctx, fanOutDeliveries,
+		arg.EventID,
+		arg.EventType,
+		arg.TenantID,
+		arg.Operational,
+		arg.About,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +172,7 @@ const getAttemptContext = `-- name: GetAttemptContext :one
 SELECT hookline_gate($1, $2::integer, $3::integer, $4::integer, $5::integer)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
-       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
+       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
@@ -171,6 +208,7 @@ type GetAttemptContextRow struct {
 	EndpointUrl            *string
 	EndpointActive         *bool
 	SecretCiphertext       []byte
+	Test                   bool
 	PreviousSecrets        [][]byte
 	MaxInFlight            *int32
 	ConsecutiveFailures    *int32
@@ -209,6 +247,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.EndpointUrl,
 		&i.EndpointActive,
 		&i.SecretCiphertext,
+		&i.Test,
 		&i.PreviousSecrets,
 		&i.MaxInFlight,
 		&i.ConsecutiveFailures,
@@ -222,7 +261,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3
 `
 
@@ -254,12 +293,14 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Deliv
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
+		&i.Test,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
 const getDeliveryByID = `-- name: GetDeliveryByID :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries WHERE id = $1
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries WHERE id = $1
 `
 
 func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, error) {
@@ -284,14 +325,16 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
+		&i.Test,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
 const insertDelivery = `-- name: InsertDelivery :one
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, test)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id
 `
 
 type InsertDeliveryParams struct {
@@ -301,6 +344,7 @@ type InsertDeliveryParams struct {
 	EventID    string
 	EventType  string
 	ReplayOf   *uuid.UUID
+	Test       bool
 }
 
 func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) (Delivery, error) {
@@ -311,6 +355,7 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 		arg.EventID,
 		arg.EventType,
 		arg.ReplayOf,
+		arg.Test,
 	)
 	var i Delivery
 	err := row.Scan(
@@ -332,12 +377,62 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
+		&i.Test,
+		&i.RecoveryID,
 	)
 	return i, err
 }
 
+const insertRecoveryReplays = `-- name: InsertRecoveryReplays :many
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, recovery_id)
+SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.id, $1
+FROM deliveries d
+WHERE d.id = ANY($2::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id AND r.recovery_id = $1)
+RETURNING id, tenant_id, endpoint_id, event_type
+`
+
+type InsertRecoveryReplaysParams struct {
+	RecoveryID *uuid.UUID
+	Ids        []uuid.UUID
+}
+
+type InsertRecoveryReplaysRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	EventType  string
+}
+
+// Replays the given deliveries for a recovery, each at most once (a retried
+// batch adds nothing).
+func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryReplaysParams) ([]InsertRecoveryReplaysRow, error) {
+	rows, err := q.db.Query(ctx, insertRecoveryReplays, arg.RecoveryID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InsertRecoveryReplaysRow{}
+	for rows.Next() {
+		var i InsertRecoveryReplaysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.EndpointID,
+			&i.EventType,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listDeliveries = `-- name: ListDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
 WHERE tenant_id = $1
   AND endpoint_id = $2
   AND ($3::text IS NULL OR status = $3::text)
@@ -401,6 +496,8 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 			&i.WaitingSince,
 			&i.WokenAt,
 			&i.RateSlot,
+			&i.Test,
+			&i.RecoveryID,
 		); err != nil {
 			return nil, err
 		}
@@ -551,6 +648,59 @@ func (q *Queries) ListPendingEventDeliveries(ctx context.Context, arg ListPendin
 	for rows.Next() {
 		var i ListPendingEventDeliveriesRow
 		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRecoverable = `-- name: ListRecoverable :many
+SELECT id, created_at FROM deliveries
+WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('failed', 'dead_letter')
+  AND created_at >= $3 AND created_at < $4
+  AND (created_at, id) > ($5::timestamptz, $6::uuid)
+ORDER BY created_at, id
+LIMIT $7
+`
+
+type ListRecoverableParams struct {
+	TenantID       uuid.UUID
+	EndpointID     uuid.UUID
+	Since          time.Time
+	Until          time.Time
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	BatchSize      int32
+}
+
+type ListRecoverableRow struct {
+	ID        uuid.UUID
+	CreatedAt time.Time
+}
+
+// The next page of recoverable deliveries after the cursor, oldest first.
+func (q *Queries) ListRecoverable(ctx context.Context, arg ListRecoverableParams) ([]ListRecoverableRow, error) {
+	rows, err := q.db.Query(ctx, listRecoverable,
+		arg.TenantID,
+		arg.EndpointID,
+		arg.Since,
+		arg.Until,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.BatchSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRecoverableRow{}
+	for rows.Next() {
+		var i ListRecoverableRow
+		if err := rows.Scan(&i.ID, &i.CreatedAt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -9,8 +9,29 @@ import (
 	"context"
 )
 
+const getEventType = `-- name: GetEventType :one
+SELECT name, description, deprecated, reserved, created_at, schema, example, operational, updated_at FROM event_types WHERE name = $1 AND NOT reserved
+`
+
+func (q *Queries) GetEventType(ctx context.Context, name string) (EventType, error) {
+	row := q.db.QueryRow(ctx, getEventType, name)
+	var i EventType
+	err := row.Scan(
+		&i.Name,
+		&i.Description,
+		&i.Deprecated,
+		&i.Reserved,
+		&i.CreatedAt,
+		&i.Schema,
+		&i.Example,
+		&i.Operational,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getEventTypes = `-- name: GetEventTypes :many
-SELECT name, description, deprecated, reserved, created_at FROM event_types WHERE name = ANY($1::text[])
+SELECT name, description, deprecated, reserved, created_at, schema, example, operational, updated_at FROM event_types WHERE name = ANY($1::text[])
 `
 
 func (q *Queries) GetEventTypes(ctx context.Context, names []string) ([]EventType, error) {
@@ -28,6 +49,45 @@ func (q *Queries) GetEventTypes(ctx context.Context, names []string) ([]EventTyp
 			&i.Deprecated,
 			&i.Reserved,
 			&i.CreatedAt,
+			&i.Schema,
+			&i.Example,
+			&i.Operational,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEventTypes = `-- name: ListEventTypes :many
+SELECT name, description, deprecated, reserved, created_at, schema, example, operational, updated_at FROM event_types WHERE NOT reserved ORDER BY name
+`
+
+// The catalogue, reserved types aside.
+func (q *Queries) ListEventTypes(ctx context.Context) ([]EventType, error) {
+	rows, err := q.db.Query(ctx, listEventTypes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EventType{}
+	for rows.Next() {
+		var i EventType
+		if err := rows.Scan(
+			&i.Name,
+			&i.Description,
+			&i.Deprecated,
+			&i.Reserved,
+			&i.CreatedAt,
+			&i.Schema,
+			&i.Example,
+			&i.Operational,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -45,6 +105,7 @@ WHERE NOT deprecated AND NOT reserved
 ORDER BY name
 `
 
+// Names an endpoint may subscribe to: operational ones included (by name).
 func (q *Queries) ListSubscribableEventTypes(ctx context.Context) ([]string, error) {
 	rows, err := q.db.Query(ctx, listSubscribableEventTypes)
 	if err != nil {
@@ -63,4 +124,46 @@ func (q *Queries) ListSubscribableEventTypes(ctx context.Context) ([]string, err
 		return nil, err
 	}
 	return items, nil
+}
+
+const putEventType = `-- name: PutEventType :one
+INSERT INTO event_types (name, description, schema, example, deprecated)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (name) DO UPDATE SET
+    description = excluded.description, schema = excluded.schema, example = excluded.example,
+    deprecated = excluded.deprecated, updated_at = now()
+WHERE NOT event_types.reserved AND NOT event_types.operational
+RETURNING name, description, deprecated, reserved, created_at, schema, example, operational, updated_at
+`
+
+type PutEventTypeParams struct {
+	Name        string
+	Description string
+	Schema      []byte
+	Example     []byte
+	Deprecated  bool
+}
+
+// Creates or updates a producer event type (not a reserved or operational one).
+func (q *Queries) PutEventType(ctx context.Context, arg PutEventTypeParams) (EventType, error) {
+	row := q.db.QueryRow(ctx, putEventType,
+		arg.Name,
+		arg.Description,
+		arg.Schema,
+		arg.Example,
+		arg.Deprecated,
+	)
+	var i EventType
+	err := row.Scan(
+		&i.Name,
+		&i.Description,
+		&i.Deprecated,
+		&i.Reserved,
+		&i.CreatedAt,
+		&i.Schema,
+		&i.Example,
+		&i.Operational,
+		&i.UpdatedAt,
+	)
+	return i, err
 }

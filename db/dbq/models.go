@@ -54,6 +54,8 @@ type Delivery struct {
 	WaitingSince   *time.Time
 	WokenAt        *time.Time
 	RateSlot       *time.Time
+	Test           bool
+	RecoveryID     *uuid.UUID
 }
 
 type DeliveryAttempt struct {
@@ -82,6 +84,10 @@ type EventType struct {
 	Deprecated  bool
 	Reserved    bool
 	CreatedAt   time.Time
+	Schema      []byte
+	Example     []byte
+	Operational bool
+	UpdatedAt   time.Time
 }
 
 type IdempotencyKey struct {

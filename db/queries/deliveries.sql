@@ -1,17 +1,45 @@
 -- name: FanOutDeliveries :many
--- One pending delivery per active endpoint of the tenant subscribed to the type (or "*").
+-- One pending delivery per active endpoint of the tenant subscribed to the
+-- type (or "*", except for operational events, which go only to endpoints
+-- that name them and never to the endpoint they are about).
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
 SELECT gen_random_uuid(), e.tenant_id, e.id, @event_id, @event_type
 FROM webhook_endpoints e
 WHERE e.tenant_id = @tenant_id
   AND e.is_active
-  AND (@event_type::text = ANY(e.events) OR '*' = ANY(e.events))
+  AND (@event_type::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT @operational::boolean))
+  AND e.id IS DISTINCT FROM sqlc.narg('about')::uuid
 RETURNING id, endpoint_id;
 
 -- name: InsertDelivery :one
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of)
-VALUES (@id, @tenant_id, @endpoint_id, @event_id, @event_type, sqlc.narg('replay_of'))
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, test)
+VALUES (@id, @tenant_id, @endpoint_id, @event_id, @event_type, sqlc.narg('replay_of'), @test)
 RETURNING *;
+
+-- name: CountRecoverable :one
+-- The failed and dead-lettered deliveries of an endpoint created in [since, until).
+SELECT count(*) FROM deliveries
+WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND status IN ('failed', 'dead_letter')
+  AND created_at >= @since AND created_at < @until;
+
+-- name: ListRecoverable :many
+-- The next page of recoverable deliveries after the cursor, oldest first.
+SELECT id, created_at FROM deliveries
+WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND status IN ('failed', 'dead_letter')
+  AND created_at >= @since AND created_at < @until
+  AND (created_at, id) > (@after_created_at::timestamptz, @after_id::uuid)
+ORDER BY created_at, id
+LIMIT @batch_size;
+
+-- name: InsertRecoveryReplays :many
+-- Replays the given deliveries for a recovery, each at most once (a retried
+-- batch adds nothing).
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, recovery_id)
+SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.id, @recovery_id
+FROM deliveries d
+WHERE d.id = ANY(@ids::uuid[])
+  AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id AND r.recovery_id = @recovery_id)
+RETURNING id, tenant_id, endpoint_id, event_type;
 
 -- name: CountEventDeliveries :one
 -- Deliveries created by the original publish (replays and tests excluded).
@@ -96,7 +124,7 @@ DELETE FROM deliveries WHERE id IN (
 SELECT hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
-       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext,
+       e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,

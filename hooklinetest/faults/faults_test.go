@@ -192,7 +192,7 @@ func TestPublisherDiesBeforeStart(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < events(); i++ {
 		err := db.Tx(ctx, env.Pool, func(q *dbq.Queries) error {
-			_, _, err := publish.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "orphan-" + strconv.Itoa(i), Type: "member.joined", Payload: json.RawMessage(`{}`)})
+			_, _, err := env.App.Publisher.WriteTx(ctx, q, env.A.ID, publish.Event{ID: "orphan-" + strconv.Itoa(i), Type: "member.joined", Payload: json.RawMessage(`{}`)})
 			return err // committed; the process "dies" before starting the workflow
 		})
 		if err != nil {

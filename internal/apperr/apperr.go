@@ -30,6 +30,15 @@ type Error struct {
 	Field string // request location such as "body.url"; empty when not about one field
 	Msg   string
 	Value any // the offending value, when it helps the client
+	// Details list several failing locations (e.g. every place a payload
+	// breaks its schema); when set they are reported instead of Field.
+	Details []Detail
+}
+
+// Detail is one failing location of an Error.
+type Detail struct {
+	Field string
+	Msg   string
 }
 
 func (e *Error) Error() string {

@@ -44,7 +44,7 @@ type Options struct {
 	Log          *slog.Logger
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
-	// Phases to run (all when empty): throughput, rate, baselines, paging, parked, noisy.
+	// Phases to run (all when empty): throughput, rate, schema, baselines, paging, parked, noisy.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
@@ -169,6 +169,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}{
 		{"throughput", r.throughput},
 		{"rate", r.fixedRate},
+		{"schema", r.schema},
 		{"baselines", r.baselines},
 		{"paging", r.paging},
 		{"parked", r.parked},

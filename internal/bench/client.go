@@ -68,3 +68,9 @@ func (c *apiClient) createEndpoint(ctx context.Context, url string, events []str
 func (c *apiClient) publish(ctx context.Context, id, typ string, payload map[string]any) error {
 	return c.do(ctx, http.MethodPost, "/v1/events", map[string]any{"id": id, "type": typ, "payload": payload}, nil)
 }
+
+// rawJSON is a request body sent as is.
+type rawJSON string
+
+// MarshalJSON returns the body unchanged.
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }

@@ -42,6 +42,11 @@ type Report struct {
 	RateP99FirstAttemptMs   float64 `json:"rate_p99_first_attempt_ms"`
 	RateP99SucceededMs      float64 `json:"rate_p99_succeeded_ms"`
 
+	PublishP50Ms       float64 `json:"publish_p50_ms"`
+	PublishP99Ms       float64 `json:"publish_p99_ms"`
+	PublishSchemaP50Ms float64 `json:"publish_schema_p50_ms"`
+	PublishSchemaP99Ms float64 `json:"publish_schema_p99_ms"`
+
 	BaselineDeliveriesPerSecond        float64 `json:"baseline_deliveries_per_second"`
 	DurableBaselineDeliveriesPerSecond float64 `json:"durable_baseline_deliveries_per_second"`
 	RatioToBaseline                    float64 `json:"ratio_to_baseline"`
@@ -92,6 +97,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(tw, "\nDelivery at a fixed rate: %d events/s = %d deliveries/s\n", r.RateEventsPerSecond, r.RateDeliveriesPerSecond)
 	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms (%d deliveries)", r.RateP50FirstAttemptMs, r.RateP95FirstAttemptMs, r.RateP99FirstAttemptMs, r.RateDeliveries))
 	row("publish → succeeded", fmt.Sprintf("p99 %.1f ms", r.RateP99SucceededMs))
+	fmt.Fprintln(tw, "\nPublish request at 50 events/s")
+	row("type without a schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishP50Ms, r.PublishP99Ms))
+	row("type with a JSON Schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishSchemaP50Ms, r.PublishSchemaP99Ms))
 	fmt.Fprintln(tw, "\nBaselines (same receiver, same signed payloads)")
 	row("plain Go pool, no persistence", fmt.Sprintf("%.0f deliveries/s  (Hookline/plain %.2f)", r.BaselineDeliveriesPerSecond, r.RatioToBaseline))
 	row("durable Postgres queue", fmt.Sprintf("%.0f deliveries/s  (Hookline/durable %.2f)", r.DurableBaselineDeliveriesPerSecond, r.RatioToDurableBaseline))

@@ -71,8 +71,24 @@ func Publishable(ctx context.Context, q *dbq.Queries, name string) (dbq.EventTyp
 	if len(types) == 0 {
 		return dbq.EventType{}, apperr.Invalid("body.type", name, "unknown event type %q; see list-webhook-event-types", name)
 	}
-	if types[0].Reserved {
+	if types[0].Reserved || types[0].Operational {
 		return dbq.EventType{}, apperr.Invalid("body.type", name, "event type %q is reserved for Hookline", name)
 	}
 	return types[0], nil
+}
+
+// Example returns a type's example payload (for a test delivery): 422 at
+// field when the type is unknown or has none.
+func Example(ctx context.Context, q *dbq.Queries, field, name string) (string, []byte, error) {
+	types, err := q.GetEventTypes(ctx, []string{name})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(types) == 0 || types[0].Reserved {
+		return "", nil, apperr.Invalid(field, name, "unknown event type %q; see list-event-types", name)
+	}
+	if types[0].Example == nil {
+		return "", nil, apperr.Invalid(field, name, "event type %q has no example to send; an admin sets one with put-event-type", name)
+	}
+	return name, types[0].Example, nil
 }

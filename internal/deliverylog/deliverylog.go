@@ -23,16 +23,19 @@ import (
 	"github.com/hookline/hookline/internal/publish"
 )
 
-// Canceller ends running delivery workflows (workflows.Dispatcher).
-type Canceller interface {
+// Workflows runs the log's workflows (workflows.Dispatcher).
+type Workflows interface {
+	// Cancel ends running delivery workflows.
 	Cancel(ctx context.Context, deliveryIDs []uuid.UUID)
+	// Recover starts a recovery's workflow.
+	Recover(ctx context.Context, r Recovery) error
 }
 
 // Service reads and acts on the delivery log.
 type Service struct {
 	Pool      *pgxpool.Pool
 	Publisher *publish.Publisher // starts new deliveries after commit
-	Workflows Canceller
+	Workflows Workflows
 	Now       func() time.Time // nil: time.Now
 }
 
@@ -129,7 +132,7 @@ func (s *Service) Replay(ctx context.Context, c audit.Caller, endpointID, id uui
 		if !old.Status.Replayable() {
 			return apperr.State("only failed or dead_letter deliveries can be replayed; this one is %s", old.Status)
 		}
-		if nd, err = insert(ctx, q, c.TenantID, old.EndpointID, old.EventID, old.EventType, &old.ID); err != nil {
+		if nd, err = insert(ctx, q, c.TenantID, old.EndpointID, old.EventID, old.EventType, &old.ID, old.Test); err != nil {
 			return err
 		}
 		return c.Record(ctx, q, "delivery.replayed", "delivery", old.ID.String(), map[string]any{"new_delivery_id": nd.ID})
@@ -168,25 +171,31 @@ func (s *Service) Purge(ctx context.Context, c audit.Caller, endpointID uuid.UUI
 	return len(deleted), nil
 }
 
-// Test delivers a webhook.test event to this endpoint only, through the
-// normal delivery path, also when the endpoint is inactive.
-func (s *Service) Test(ctx context.Context, c audit.Caller, endpointID uuid.UUID) (dbq.Delivery, error) {
+// Test delivers a test event to this endpoint only, through the normal
+// delivery path, also when the endpoint is inactive: a webhook.test event,
+// or, given an event type, that type's example payload.
+func (s *Service) Test(ctx context.Context, c audit.Caller, endpointID uuid.UUID, eventType string) (dbq.Delivery, error) {
 	var nd dbq.Delivery
 	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		ep, err := endpoint.Load(ctx, q, c.TenantID, endpointID)
 		if err != nil {
 			return err
 		}
+		typ, payload := catalog.TestEventType, []byte(nil)
+		if eventType == "" {
+			payload, _ = json.Marshal(map[string]any{
+				"endpoint_id": ep.ID, "message": "This is a test event from Hookline.", "sent_at": s.now().UTC(),
+			})
+		} else if typ, payload, err = catalog.Example(ctx, q, "body.event_type", eventType); err != nil {
+			return err
+		}
 		evID := "test_" + strings.ReplaceAll(uuid.NewString(), "-", "")
-		payload, _ := json.Marshal(map[string]any{
-			"endpoint_id": ep.ID, "message": "This is a test event from Hookline.", "sent_at": s.now().UTC(),
-		})
 		if _, err := q.InsertEvent(ctx, dbq.InsertEventParams{
-			TenantID: c.TenantID, ID: evID, Type: catalog.TestEventType, Payload: payload, OccurredAt: s.now(),
+			TenantID: c.TenantID, ID: evID, Type: typ, Payload: payload, OccurredAt: s.now(),
 		}); err != nil {
 			return err
 		}
-		nd, err = insert(ctx, q, c.TenantID, ep.ID, evID, catalog.TestEventType, nil)
+		nd, err = insert(ctx, q, c.TenantID, ep.ID, evID, typ, nil, true)
 		return err
 	})
 	if err != nil {
@@ -196,13 +205,13 @@ func (s *Service) Test(ctx context.Context, c audit.Caller, endpointID uuid.UUID
 	return nd, nil
 }
 
-func insert(ctx context.Context, q *dbq.Queries, tenantID, endpointID uuid.UUID, eventID, eventType string, replayOf *uuid.UUID) (dbq.Delivery, error) {
+func insert(ctx context.Context, q *dbq.Queries, tenantID, endpointID uuid.UUID, eventID, eventType string, replayOf *uuid.UUID, test bool) (dbq.Delivery, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return dbq.Delivery{}, err
 	}
 	return q.InsertDelivery(ctx, dbq.InsertDeliveryParams{
-		ID: id, TenantID: tenantID, EndpointID: endpointID, EventID: eventID, EventType: eventType, ReplayOf: replayOf,
+		ID: id, TenantID: tenantID, EndpointID: endpointID, EventID: eventID, EventType: eventType, ReplayOf: replayOf, Test: test,
 	})
 }
 

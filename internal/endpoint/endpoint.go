@@ -17,8 +17,10 @@ import (
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/signing"
 )
@@ -41,7 +43,8 @@ type Service struct {
 	AllowHTTP bool // accept http:// URLs
 	Idem      *idempotency.Store
 	Workflows Workflows
-	Now       func() time.Time // nil: time.Now
+	Publisher *publish.Publisher // starts the deliveries of operational events
+	Now       func() time.Time   // nil: time.Now
 }
 
 // Load is the one loader of a tenant's endpoint: another tenant's, like a
@@ -178,6 +181,7 @@ func (s *Service) now() time.Time {
 // meanwhile is left alone).
 func (s *Service) DisableFailing(ctx context.Context, tenantID, id uuid.UUID, failingBefore time.Time) (bool, error) {
 	var open []uuid.UUID
+	var notify []delivery.Ref
 	disabled := false
 	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		ep, err := q.DisableFailingEndpoint(ctx, dbq.DisableFailingEndpointParams{TenantID: tenantID, ID: id, FailingBefore: failingBefore})
@@ -191,13 +195,23 @@ func (s *Service) DisableFailing(ctx context.Context, tenantID, id uuid.UUID, fa
 		if open, err = q.ListOpenEndpointDeliveries(ctx, dbq.ListOpenEndpointDeliveriesParams{TenantID: tenantID, EndpointID: id}); err != nil {
 			return err
 		}
-		return audit.System(tenantID, "auto-disable").Record(ctx, q, "webhook_endpoint.disabled", "webhook_endpoint", id.String(),
+		err = audit.System(tenantID, "auto-disable").Record(ctx, q, "webhook_endpoint.disabled", "webhook_endpoint", id.String(),
 			map[string]any{"reason": DisabledFailing, "failing_since": ep.FailingSince})
+		if err != nil {
+			return err
+		}
+		// The tenant's endpoints subscribed to endpoint.disabled hear of it,
+		// committed with the change itself.
+		notify, err = publish.EmitEndpointDisabled(ctx, q, tenantID, publish.EndpointDisabledData{
+			EndpointID: id, Reason: DisabledFailing, FailingSince: ep.FailingSince,
+		})
+		return err
 	})
 	if err != nil || !disabled {
 		return false, err
 	}
 	s.Workflows.Wake(ctx, open)
+	s.Publisher.StartAfterCommit(ctx, notify)
 	return true, nil
 }
 

@@ -1,0 +1,135 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/requestid"
+)
+
+// WriteTx validates ev and writes it with q (a transaction). It returns the
+// deliveries to start once the transaction commits.
+func (p *Publisher) WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event) (Result, []delivery.Ref, error) {
+	if err := Validate(&ev); err != nil {
+		return Result{}, nil, err
+	}
+	t, err := catalog.Publishable(ctx, q, ev.Type)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	sch, err := p.Schemas.For(t)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	if sch != nil {
+		if err := catalog.Validate(sch, ev.Payload, "body.payload"); err != nil {
+			return Result{}, nil, err
+		}
+	}
+	return write(ctx, q, tenantID, ev, fanOut{})
+}
+
+// fanOut narrows who receives an event.
+type fanOut struct {
+	operational bool       // only endpoints naming the type ("*" does not match)
+	about       *uuid.UUID // never this endpoint (the one an operational event is about)
+}
+
+// write stores a validated event and its deliveries.
+func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to fanOut) (Result, []delivery.Ref, error) {
+	occurred := time.Now()
+	if ev.OccurredAt != nil {
+		occurred = *ev.OccurredAt
+	}
+	_, err := q.InsertEvent(ctx, dbq.InsertEventParams{
+		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred,
+	})
+	if db.IsNotFound(err) {
+		return duplicate(ctx, q, tenantID, ev.ID)
+	}
+	if err != nil {
+		return Result{}, nil, err
+	}
+	rows, err := q.FanOutDeliveries(ctx, dbq.FanOutDeliveriesParams{
+		EventID: ev.ID, EventType: ev.Type, TenantID: tenantID, Operational: to.operational, About: to.about,
+	})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	ds := make([]delivery.Ref, len(rows))
+	for i, r := range rows {
+		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type}
+	}
+	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds)}, ds, nil
+}
+
+// duplicate answers a re-publish of a known producer id with the original
+// result. It also returns the original's deliveries still pending: a producer
+// retries when the first response was lost, which may have been after the
+// commit but before the workflows started, so starting them now (a no-op
+// for those already running) heals that without waiting for reconcile.
+func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) (Result, []delivery.Ref, error) {
+	orig, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: tenantID, ID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	n, err := q.CountEventDeliveries(ctx, dbq.CountEventDeliveriesParams{TenantID: tenantID, EventID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	rows, err := q.ListPendingEventDeliveries(ctx, dbq.ListPendingEventDeliveriesParams{TenantID: tenantID, EventID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	ds := make([]delivery.Ref, len(rows))
+	for i, r := range rows {
+		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: orig.Type}
+	}
+	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, ds, nil
+}
+
+// Validate checks an event and fills in a generated id when it has none.
+func Validate(ev *Event) error {
+	ev.ID = strings.TrimSpace(ev.ID)
+	if ev.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		ev.ID = "evt_" + strings.ReplaceAll(id.String(), "-", "")
+	}
+	if !requestid.Valid(ev.ID, 255) {
+		return apperr.Invalid("body.id", ev.ID, "id must be 1–255 printable ASCII characters")
+	}
+	if ev.Type == "" {
+		return apperr.Invalid("body.type", ev.Type, "type is required")
+	}
+	if !requestid.Valid(ev.Type, 255) {
+		return apperr.Invalid("body.type", strings.ToValidUTF8(ev.Type, "\uFFFD"), "type must be 1–255 printable ASCII characters")
+	}
+	if len(ev.Payload) > MaxPayloadBytes {
+		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: "payload exceeds 256 KiB"}
+	}
+	trimmed := bytes.TrimSpace(ev.Payload)
+	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
+		return apperr.Invalid("body.payload", nil, "payload must be a JSON object")
+	}
+	// Go's JSON parser lets invalid UTF-8 through inside strings; Postgres
+	// (and every receiver's parser) would not.
+	if !utf8.Valid(trimmed) {
+		return apperr.Invalid("body.payload", nil, "payload is not valid UTF-8")
+	}
+	ev.Payload = trimmed
+	return nil
+}
