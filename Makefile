@@ -12,7 +12,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hook
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: run build test test-race vet check-generated generate lint lint-openapi bench fuzz faults clean
+.PHONY: run build test test-race vet check-generated generate lint lint-openapi bench fuzz faults screenshots clean
 
 run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 	$(BIN)/hookline dev
@@ -48,6 +48,9 @@ fuzz: ## each fuzz target for its execution budget (make fuzz FUZZTIME=1m for a 
 faults: ## the fault-injection suite at size (figures in docs/RELIABILITY.md)
 	set -o pipefail; HOOKLINE_FAULT_PG_RESTART=1 HOOKLINE_FAULT_EVENTS=$${HOOKLINE_FAULT_EVENTS:-500} $(GO) test -count=1 -v -timeout 30m ./hooklinetest/faults/ 2>&1 | grep -E '^(---|===|ok|FAIL|PASS)|_test.go:[0-9]+: ' | grep -v testdbconf
 
+
+screenshots: ## the portal's main pages at desktop and phone width, into docs/portal/ (headless chromium)
+	HOOKLINE_SCREENSHOTS=$(CURDIR)/docs/portal $(GO) test -count=1 -run '^TestPortalScreenshots$$' ./api/
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -21,6 +21,7 @@ import (
 	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/workflows"
@@ -44,9 +45,10 @@ type Options struct {
 	Flow            delivery.FlowPolicy // zero fields: delivery.DefaultFlow's
 	DeliveryTimeout time.Duration       // default 15 s
 	ReconcileAfter  time.Duration       // default 30 s
-	RetentionDays   int                 // default 30
+	Retention       time.Duration       // default 30 days
 	RemoteAttempts  bool
-	RecoverBatch    int // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
+	RecoverBatch    int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
+	PublicURL       string // base of links the API hands out; empty: the request's host
 	Version         string
 	Metrics         *metrics.Metrics // nil: none
 	Logger          *slog.Logger     // nil: discard
@@ -59,6 +61,7 @@ type App struct {
 	Publisher  *publish.Publisher
 	Endpoints  *endpoint.Service
 	Deliveries *deliverylog.Service
+	Portal     *portal.Service
 	Activities *activities.Activities
 }
 
@@ -81,11 +84,12 @@ func New(o Options) *App {
 		Publisher:  pub,
 		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp, Publisher: pub},
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
+		Portal:     &portal.Service{Pool: o.Pool},
 	}
 	a.Activities = &activities.Activities{
 		Pool: o.Pool, Box: o.Box, Sender: sender(o.DeliveryTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
 		Policy: o.Retry, Flow: o.Flow, Publisher: pub, Endpoints: a.Endpoints, Workflows: disp,
-		ReconcileAfter: o.ReconcileAfter, RetentionDays: o.RetentionDays, Logger: o.Logger,
+		ReconcileAfter: o.ReconcileAfter, Retention: o.Retention, Logger: o.Logger,
 	}
 	if o.Metrics != nil {
 		a.Activities.Metrics = o.Metrics
@@ -110,8 +114,8 @@ func (o *Options) defaults() {
 	if o.ReconcileAfter == 0 {
 		o.ReconcileAfter = 30 * time.Second
 	}
-	if o.RetentionDays == 0 {
-		o.RetentionDays = 30
+	if o.Retention == 0 {
+		o.Retention = 30 * 24 * time.Hour
 	}
 	def := delivery.DefaultFlow()
 	set := func(v *time.Duration, d time.Duration) {
@@ -136,7 +140,8 @@ func (o *Options) defaults() {
 func (a *App) API() *api.Server {
 	d := api.Deps{
 		Pool: a.opts.Pool, JWT: a.opts.JWT, Temporal: a.opts.Temporal, Endpoints: a.Endpoints,
-		Deliveries: a.Deliveries, Publisher: a.Publisher, Logger: a.opts.Logger, Version: a.opts.Version,
+		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, PublicURL: a.opts.PublicURL,
+		Logger: a.opts.Logger, Version: a.opts.Version,
 	}
 	if a.opts.Metrics != nil {
 		d.Metrics = a.opts.Metrics

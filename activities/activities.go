@@ -36,7 +36,7 @@ type Activities struct {
 	// ReconcileAfter is how old a pending delivery must be before reconcile
 	// restarts its workflow.
 	ReconcileAfter time.Duration
-	RetentionDays  int
+	Retention      time.Duration
 	Metrics        Recorder
 	Logger         *slog.Logger
 	Now            func() time.Time

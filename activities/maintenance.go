@@ -149,6 +149,7 @@ type RetentionResult struct {
 	Deliveries      int64     `json:"deliveries"`
 	Events          int64     `json:"events"`
 	IdempotencyKeys int64     `json:"idempotency_keys"`
+	PortalSessions  int64     `json:"portal_sessions"`
 	Cutoff          time.Time `json:"cutoff"`
 }
 
@@ -158,11 +159,11 @@ const (
 )
 
 // ApplyRetention deletes finished deliveries (with their attempts) older than
-// RetentionDays, then events no delivery refers to, then expired idempotency
-// keys — in bounded batches so no statement holds locks for long.
+// Retention, then events no delivery refers to, then expired idempotency
+// keys and portal sessions — in bounded batches so no statement holds locks for long.
 func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error) {
 	now := a.now()
-	res := RetentionResult{Cutoff: now.Add(-time.Duration(a.RetentionDays) * 24 * time.Hour)}
+	res := RetentionResult{Cutoff: now.Add(-a.Retention)}
 	q := db.Q(a.Pool)
 	steps := []struct {
 		name  string
@@ -177,6 +178,9 @@ func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error
 		}},
 		{"idempotency keys", &res.IdempotencyKeys, func() (int64, error) {
 			return q.DeleteExpiredIdempotencyKeys(ctx, dbq.DeleteExpiredIdempotencyKeysParams{Cutoff: now, BatchSize: retentionBatch})
+		}},
+		{"portal sessions", &res.PortalSessions, func() (int64, error) {
+			return q.DeleteExpiredPortalSessions(ctx, dbq.DeleteExpiredPortalSessionsParams{Cutoff: now, BatchSize: retentionBatch})
 		}},
 	}
 	for _, s := range steps {

@@ -20,6 +20,7 @@ import (
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/deliverylog"
 	"github.com/hookline/hookline/internal/endpoint"
+	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
 )
 
@@ -32,8 +33,12 @@ type Deps struct {
 	Endpoints  *endpoint.Service
 	Deliveries *deliverylog.Service
 	Publisher  *publish.Publisher
-	Logger     *slog.Logger
-	Version    string
+	Portal     *portal.Service
+	// PublicURL is the base of links the API hands out (portal sessions);
+	// empty: the request's own scheme and host.
+	PublicURL string
+	Logger    *slog.Logger
+	Version   string
 	// Metrics observes every request by operation; nil disables it.
 	Metrics Observer
 }
@@ -82,6 +87,7 @@ func New(d Deps) *Server {
 		{Name: tagDeliveries, Description: "The delivery log: one row per (event, endpoint), each a Temporal workflow."},
 		{Name: tagEvents, Description: "Publishing events for delivery."},
 		{Name: tagEventTypes, Description: "The event-type catalogue: descriptions, JSON Schemas, examples."},
+		{Name: tagPortal, Description: "Links to the tenant portal, the web page where a tenant manages its webhooks."},
 		{Name: tagTenants, Description: "Tenant and API-key administration (admin JWT only)."},
 		{Name: tagHealth, Description: "Liveness and readiness probes."},
 	}
@@ -98,6 +104,8 @@ func New(d Deps) *Server {
 	s.registerDeliveries()
 	s.registerEvents()
 	s.registerVerification()
+	s.registerPortal()
+	s.mountPortal(r)
 	return s
 }
 
@@ -126,6 +134,7 @@ const (
 	tagDeliveries = "Deliveries"
 	tagEvents     = "Events"
 	tagEventTypes = "Event types"
+	tagPortal     = "Portal"
 	tagTenants    = "Administration"
 	tagHealth     = "Health"
 )

@@ -17,8 +17,8 @@ import (
 // AuditEntry is one audited change. Details never hold secrets.
 type AuditEntry struct {
 	ID         uuid.UUID       `json:"id"`
-	ActorKind  string          `json:"actor_kind" enum:"api_key,admin,system"`
-	ActorID    string          `json:"actor_id" doc:"API key id, admin JWT sub, or the system component"`
+	ActorKind  string          `json:"actor_kind" enum:"api_key,admin,system,portal"`
+	ActorID    string          `json:"actor_id" doc:"API key id, admin JWT sub, portal session id, or the system component"`
 	Action     string          `json:"action" example:"webhook_endpoint.updated"`
 	TargetType string          `json:"target_type" example:"webhook_endpoint"`
 	TargetID   string          `json:"target_id"`

@@ -48,7 +48,8 @@ func callerFrom(ctx context.Context) audit.Caller {
 type scope int
 
 const (
-	// scopeTenant: /v1 + path with an API key, and the admin mirror.
+	// scopeTenant: /v1 + path with an API key, and the admin mirror; with
+	// manage_webhooks also /portal/api + path for the portal's cookie.
 	scopeTenant scope = iota
 	// scopeAdminTenant: only /admin/v1/tenants/{tenant_id} + path, admin JWT.
 	scopeAdminTenant
@@ -87,6 +88,11 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 		v1.Middlewares = huma.Middlewares{s.apiKeyAuth(perm)}
 		withErrors(&v1)
 		huma.Register(s.api, v1, handler)
+		if perm == authn.PermManageWebhooks {
+			pop := op
+			withErrors(&pop, http.StatusNotFound, http.StatusUnprocessableEntity)
+			registerPortalMirror(s, pop, handler)
+		}
 	}
 	adm := op
 	adm.Security = []map[string][]string{{schemeAdmin: {}}}

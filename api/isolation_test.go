@@ -32,6 +32,7 @@ var routeClass = map[string]string{
 	"verify-webhook-endpoint": "tenant", "publish-event": "tenant", "recover-webhook-endpoint": "tenant",
 	// The event-type catalogue is shared: no tenant's ids in it.
 	"list-event-types": "tenant", "get-event-type": "tenant", "put-event-type": "admin",
+	"create-portal-session": "admin-tenant",
 }
 
 // bodies for operations that need one to get past validation.
@@ -56,6 +57,7 @@ func tenantDigest(t *testing.T, env *hooklinetest.Env, tenant string) string {
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM api_keys x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM audit_log x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.key), '') FROM idempotency_keys x WHERE tenant_id = $1",
+		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM portal_sessions x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|'), '') FROM tenants x WHERE id = $1",
 	} {
 		var s string
@@ -69,7 +71,8 @@ func tenantDigest(t *testing.T, env *hooklinetest.Env, tenant string) string {
 
 // Walks every route of the OpenAPI document with tenant B's credentials and
 // tenant A's ids: 404, never A's data, and A's rows unchanged. Admin routes
-// refuse API keys.
+// refuse API keys. The portal's mirror of each tenant operation is walked
+// too, with tenant B's portal session.
 func TestTenantIsolationWalk(t *testing.T) {
 	t.Parallel()
 	env := hooklinetest.New(t)
@@ -89,10 +92,11 @@ func TestTenantIsolationWalk(t *testing.T) {
 	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created"}
 	bTenantAdmin := env.Mint([]string{env.B.ID.String()}, authn.AllPermissions, time.Hour)
 	aIDs := []string{a.id, deliveryID, keyA}
+	bCookie, bCSRF := portalLogin(t, env, env.B)
 
 	doc := api.New(api.Deps{Version: "walk"}).OpenAPI()
 	before := tenantDigest(t, env, env.A.ID.String())
-	walked := 0
+	walked, portalWalked := 0, 0
 	for path, item := range doc.Paths {
 		for method, op := range map[string]*struct{ id string }{
 			http.MethodGet: opID(item.Get), http.MethodPost: opID(item.Post), http.MethodPatch: opID(item.Patch),
@@ -129,24 +133,30 @@ func TestTenantIsolationWalk(t *testing.T) {
 			default:
 				token = env.B.Key
 			}
-			r := env.Do(method, concrete, token, opBodies[id])
-			if hasForeignID && r.Status != http.StatusNotFound {
-				t.Errorf("%s %s as tenant B on A's ids: %d, want 404: %s", method, path, r.Status, r.Body)
-			}
-			for _, foreign := range aIDs {
-				if strings.Contains(string(r.Body), foreign) {
-					t.Errorf("%s %s as tenant B returned A's id %s", method, path, foreign)
+			check := func(label string, r hooklinetest.Response) {
+				if hasForeignID && r.Status != http.StatusNotFound {
+					t.Errorf("%s %s as tenant B%s on A's ids: %d, want 404: %s", method, path, label, r.Status, r.Body)
+				}
+				for _, foreign := range aIDs {
+					if strings.Contains(string(r.Body), foreign) {
+						t.Errorf("%s %s as tenant B%s returned A's id %s", method, path, label, foreign)
+					}
+				}
+				if strings.Contains(string(r.Body), "a-only") {
+					t.Errorf("%s %s as tenant B%s returned A's payload", method, path, label)
 				}
 			}
-			if strings.Contains(string(r.Body), "a-only") {
-				t.Errorf("%s %s as tenant B returned A's payload", method, path)
+			check("", env.Do(method, concrete, token, opBodies[id]))
+			if v1, ok := strings.CutPrefix(concrete, "/v1/"); ok && id != "publish-event" {
+				check(" (portal)", env.Do(method, "/portal/api/"+v1, "", opBodies[id], "Cookie", bCookie, "X-CSRF-Token", bCSRF))
+				portalWalked++
 			}
 		}
 	}
-	if walked < 30 {
-		t.Fatalf("walked only %d routes", walked)
+	if walked < 30 || portalWalked < 15 {
+		t.Fatalf("walked only %d routes (%d portal routes)", walked, portalWalked)
 	}
-	t.Logf("isolation walk: %d operations of the OpenAPI document, all classified; tenant B on tenant A's ids: no access, no foreign ids, no row changed", walked)
+	t.Logf("isolation walk: %d operations of the OpenAPI document (and %d portal mirrors), all classified; tenant B on tenant A's ids: no access, no foreign ids, no row changed", walked, portalWalked)
 	if after := tenantDigest(t, env, env.A.ID.String()); after != before {
 		t.Fatal("tenant B's calls changed tenant A's rows")
 	}

@@ -82,6 +82,8 @@ type Options struct {
 	NoWorker bool
 	// Flow overrides flow-control settings (zero fields: defaults).
 	Flow delivery.FlowPolicy
+	// PublicURL is the base of links the API hands out (default: the request's host).
+	PublicURL string
 }
 
 var (
@@ -187,6 +189,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
+		PublicURL:    o.PublicURL,
 	}
 }
 

@@ -122,7 +122,7 @@ func TestRetentionWorkflowDeletesOnlyPastCutoff(t *testing.T) {
 		(gen_random_uuid(), $1, $2, 'old-running', 'comment.created', 'in_flight', now() - interval '40 days')`, f.tenantID, f.endpointID)
 	mustExec(`INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, expires_at) VALUES
 		($1, 'expired', 'op', '\x00', now() - interval '1 hour'), ($1, 'live', 'op', '\x00', now() + interval '1 hour')`, f.tenantID)
-	f.acts.RetentionDays = 30
+	f.acts.Retention = 30 * 24 * time.Hour
 
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()

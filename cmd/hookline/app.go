@@ -182,8 +182,8 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 	app := hookline.New(hookline.Options{
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
-		ReconcileAfter: cfg.ReconcileAfter, RetentionDays: cfg.RetentionDays, RemoteAttempts: cfg.RemoteAttempts,
-		Version: version, Metrics: m, Logger: log,
+		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts,
+		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log,
 	})
 	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, app: app}, nil
 }
@@ -225,7 +225,7 @@ func (s *services) newWorker() worker.Worker {
 
 func (s *services) ensureSchedules(ctx context.Context) error {
 	return workflows.EnsureSchedules(ctx, s.temporal, workflows.ScheduleConfig{
-		TaskQueue: s.cfg.TaskQueue, ReconcileInterval: s.cfg.ReconcileInterval,
+		TaskQueue: s.cfg.TaskQueue, ReconcileInterval: s.cfg.ReconcileInterval, RetentionInterval: s.cfg.RetentionInterval,
 	})
 }
 

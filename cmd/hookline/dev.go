@@ -34,17 +34,21 @@ import (
 const devTenant = "dev"
 
 func devCmd(cfg *config.Config) *cobra.Command {
-	return &cobra.Command{
+	var temporalOnly bool
+	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run everything in one process: embedded Temporal (+ Web UI) on Postgres, migrations, API and worker",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defer startPprof(cmd.Context(), cfg.PprofAddr)()
-			return runDev(cmd.Context(), cmd, cfg)
+			return runDev(cmd.Context(), cmd, cfg, temporalOnly)
 		},
 	}
+	cmd.Flags().BoolVar(&temporalOnly, "temporal-only", false,
+		"run only the embedded Temporal server (+ Web UI), for `hookline serve` and `hookline worker` processes to use")
+	return cmd
 }
 
-func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
+func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config, temporalOnly bool) error {
 	log := newLogger(cfg, "text")
 	if os.Getenv("GOGC") == "" {
 		// One process carries the Temporal server too; trading memory for
@@ -66,13 +70,41 @@ func runDev(ctx context.Context, cmd *cobra.Command, cfg *config.Config) error {
 		DatabaseURL:  cfg.DatabaseURL,
 		FrontendAddr: cfg.TemporalAddress, UIAddr: cfg.UIAddr, Namespace: cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributeNames(), Logger: log, HistoryShards: int32(cfg.TemporalShards),
+		Retention: cfg.TemporalRetention,
 	})
 	if err != nil {
 		return err
 	}
 	defer tsrv.Stop()
 	log.Info("embedded Temporal up", "took", time.Since(start).Round(time.Millisecond))
+	if temporalOnly {
+		printTemporalOnly(cmd.OutOrStdout(), cfg, tsrv)
+		<-ctx.Done()
+		log.Info("stopped")
+		return nil
+	}
 	return runDevServices(ctx, cmd, cfg, log, tsrv)
+}
+
+func printTemporalOnly(w io.Writer, cfg *config.Config, t *devstack.Temporal) {
+	ui := t.UIURL
+	if ui == "" {
+		ui = "off"
+	}
+	fmt.Fprintf(w, `
+Temporal is ready (embedded, on Postgres; no Hookline API or worker in this process).
+
+  Temporal     %s (namespace %s, search attributes registered)
+  Temporal UI  %s
+
+Run Hookline against it, each in its own shell (see README, "Split topology"):
+  export HOOKLINE_TEMPORAL_ADDRESS=%s DATABASE_URL=%s
+  hookline serve                                # + HOOKLINE_ENCRYPTION_KEY, HOOKLINE_ADMIN_JWT_SECRET
+  hookline worker --metrics-addr 127.0.0.1:9101
+  hookline worker --metrics-addr 127.0.0.1:9102
+Ctrl-C stops it.
+
+`, t.HostPort, cfg.TemporalNamespace, ui, t.HostPort, cfg.DatabaseURL)
 }
 
 // devDefaults fills in what a laptop needs: generated keys, http:// URLs and
@@ -153,7 +185,10 @@ func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config,
 	}
 	if err := s.canary(gctx); err != nil {
 		stop()
-		_ = g.Wait()
+		// A worker or server that failed is why the canary gave up: say so.
+		if werr := g.Wait(); werr != nil && !errors.Is(werr, context.Canceled) {
+			return werr
+		}
 		return err
 	}
 	printReady(cmd.OutOrStdout(), cfg, tsrv, creds)
@@ -286,6 +321,8 @@ Hookline dev is ready.
 
   API          %s   (try: curl -H "Authorization: Bearer $HOOKLINE_API_KEY" %s/v1/webhooks)
   API docs     %s/docs
+  Portal       a one-time link: curl -X POST -H "Authorization: Bearer $HOOKLINE_ADMIN_TOKEN" \
+                 %s/admin/v1/tenants/$HOOKLINE_TENANT_ID/portal-sessions
   Temporal UI  %s
   Temporal     %s (namespace %s, task queue %s)
   Metrics      %s/metrics
@@ -294,7 +331,7 @@ Hookline dev is ready.
 These lines are also in %s (source it in another shell).
 Ctrl-C stops everything; the next run reuses the data.
 
-`, api, api, api, t.UIURL, t.HostPort, cfg.TemporalNamespace, cfg.TaskQueue, api,
+`, api, api, api, api, t.UIURL, t.HostPort, cfg.TemporalNamespace, cfg.TaskQueue, api,
 		devExports(cfg, c), filepath.Join(cfg.DataDir, config.DevEnvFile))
 }
 

@@ -103,6 +103,19 @@ type IdempotencyKey struct {
 	LockToken          uuid.UUID
 }
 
+type PortalSession struct {
+	ID               uuid.UUID
+	TenantID         uuid.UUID
+	CreatedBy        string
+	LoginTokenHash   []byte
+	LoginExpiresAt   time.Time
+	SessionTokenHash []byte
+	ConsumedAt       *time.Time
+	ExpiresAt        time.Time
+	RevokedAt        *time.Time
+	CreatedAt        time.Time
+}
+
 type Setting struct {
 	Name      string
 	Value     string

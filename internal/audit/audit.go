@@ -18,9 +18,11 @@ const (
 	ActorAPIKey = "api_key"
 	ActorAdmin  = "admin"
 	ActorSystem = "system"
+	ActorPortal = "portal" // a tenant-portal session (id: the session)
 )
 
-// Actor is who made a change: an API key (id), an admin (JWT sub) or the system.
+// Actor is who made a change: an API key (id), an admin (JWT sub), a portal
+// session (id) or the system.
 type Actor struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id"`

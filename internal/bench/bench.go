@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,20 +45,22 @@ type Options struct {
 	Log          *slog.Logger
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
-	// Phases to run (all when empty): throughput, rate, schema, baselines, paging, parked, noisy.
+	// Phases to run (all when empty): throughput, floor, rate, schema, baselines, paging, parked, noisy, topology.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
 	NoisyEvents, NoisyEndpoints, NoisyProbe int
+	// TopologyEvents × Endpoints deliveries go through the split topology.
+	TopologyEvents int
 }
 
 // Defaults fills unset sizes: a full run, or a smoke run with Quick.
 func (o *Options) Defaults() {
 	full := map[bool]Options{
 		false: {Events: 2000, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 20 * time.Second, PagingRows: 1_000_000, Parked: 20_000, ParkedWindow: 30 * time.Second,
-			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 100},
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 100, TopologyEvents: 400},
 		true: {Events: 200, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 5 * time.Second, PagingRows: 100_000, Parked: 500, ParkedWindow: 10 * time.Second,
-			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 30},
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 30, TopologyEvents: 400},
 	}[o.Quick]
 	set := func(v *int, d int) {
 		if *v == 0 {
@@ -73,6 +76,7 @@ func (o *Options) Defaults() {
 	set(&o.NoisyEvents, full.NoisyEvents)
 	set(&o.NoisyEndpoints, full.NoisyEndpoints)
 	set(&o.NoisyProbe, full.NoisyProbe)
+	set(&o.TopologyEvents, full.TopologyEvents)
 	if o.RateDuration == 0 {
 		o.RateDuration = full.RateDuration
 	}
@@ -85,17 +89,24 @@ func (o *Options) Defaults() {
 }
 
 type run struct {
-	o          Options
-	rep        *Report
-	dir        string
-	api        *apiClient
-	rc         receiverClient
-	rcURL      string
-	pool       *pgxpool.Pool
-	devPID     int
-	tenantID   string
-	adminToken string
-	secrets    map[string]string // receiver path name → endpoint secret
+	o      Options
+	rep    *Report
+	dir    string
+	api    *apiClient
+	rc     receiverClient
+	rcURL  string
+	pool   *pgxpool.Pool
+	cost   costs
+	pg     *devstack.Postgres
+	dbName string
+	// dropLater are further databases to drop at the end (unless Keep).
+	dropLater []string
+	devPID    int
+	// temporalAddr is the dev child's Temporal frontend.
+	temporalAddr string
+	tenantID     string
+	adminToken   string
+	secrets      map[string]string // receiver path name → endpoint secret
 }
 
 // Run performs a whole bench run and returns its report.
@@ -123,12 +134,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			if err := devstack.DropDatabases(ctx, pg.ServerURL, append([]string{name}, devstack.TemporalDatabases(pg.DatabaseURL(name))...)...); err != nil {
+			dbs := append(append([]string{name}, devstack.TemporalDatabases(pg.DatabaseURL(name))...), r.dropLater...)
+			if err := devstack.DropDatabases(ctx, pg.ServerURL, dbs...); err != nil {
 				o.Log.Warn("bench: dropping databases", "err", err)
 			}
 		}()
 	}
 	dbURL := pg.DatabaseURL(name)
+	r.pg, r.dbName = pg, name
 
 	ports, err := freePorts(3)
 	if err != nil {
@@ -136,24 +149,29 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rcAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	r.rc, r.rcURL = receiverClient{base: "http://" + rcAddr}, "http://"+rcAddr
-	stopRC, err := r.startChild(ctx, "receiver", []string{"bench-receiver", "--addr", rcAddr}, "")
+	rc, err := r.startChild(ctx, "receiver", []string{"bench-receiver", "--addr", rcAddr}, "")
 	if err != nil {
 		return nil, err
 	}
-	defer stopRC()
+	defer rc.stop()
+	if err := waitHTTP(ctx, "receiver", r.rcURL+"/_stats"); err != nil {
+		return nil, err
+	}
 
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
+	r.temporalAddr = fmt.Sprintf("127.0.0.1:%d", ports[2])
 	devArgs := append([]string{"dev", "--database-url", dbURL, "--data-dir", filepath.Join(dir, "dev"),
-		"--http-addr", apiAddr, "--temporal-address", fmt.Sprintf("127.0.0.1:%d", ports[2]), "--ui-addr", "",
+		"--http-addr", apiAddr, "--temporal-address", r.temporalAddr, "--ui-addr", "",
 		"--log-level", "error",
 		// Parked deliveries must all be waiting on a timer while CPU is
 		// measured: a first retry 10 minutes out keeps them there.
 		"--retry-schedule", "10m,1h,2h,5h,10h,10h,10h"}, o.DevArgs...)
-	stopDev, err := r.startChild(ctx, "hookline dev", devArgs, "Hookline dev is ready")
+	dev, err := r.startChild(ctx, "hookline dev", devArgs, "Hookline dev is ready")
 	if err != nil {
 		return nil, err
 	}
-	defer stopDev()
+	defer dev.stop()
+	r.devPID = dev.cmd.Process.Pid
 	env := config.ReadEnvFile(filepath.Join(dir, "dev", config.DevEnvFile))
 	r.api = newAPIClient("http://"+apiAddr, env["HOOKLINE_API_KEY"])
 	r.tenantID, r.adminToken = env["HOOKLINE_TENANT_ID"], env["HOOKLINE_ADMIN_TOKEN"]
@@ -162,19 +180,38 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.pool.Close()
+	tdbs := devstack.TemporalDatabases(dbURL)
+	r.cost.hookline = r.pool
+	if r.cost.temporal, err = db.Open(ctx, pg.DatabaseURL(tdbs[0]), 2); err != nil {
+		return nil, err
+	}
+	defer r.cost.temporal.Close()
+	if r.cost.visibility, err = db.Open(ctx, pg.DatabaseURL(tdbs[1]), 2); err != nil {
+		return nil, err
+	}
+	defer r.cost.visibility.Close()
+	r.cost.postmaster = findPostmaster(ctx, r.pool)
 
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
 		{"throughput", r.throughput},
+		{"floor", r.floor},
 		{"rate", r.fixedRate},
 		{"schema", r.schema},
 		{"baselines", r.baselines},
 		{"paging", r.paging},
 		{"parked", r.parked},
-		// Last: it leaves 2,000 deliveries hanging.
+		// It leaves 2,000 deliveries hanging.
 		{"noisy", r.noisy},
+		// Last: the dev child is stopped first, to leave Postgres connections
+		// and CPU to the split topology's four processes.
+		{"topology", func(ctx context.Context) error {
+			dev.stop()
+			r.devPID = 0
+			return r.topology(ctx)
+		}},
 	}
 	if err := r.setupEndpoints(ctx); err != nil {
 		return nil, err
@@ -191,14 +228,41 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Log.Info("bench: "+s.name+" done", "took", time.Since(t).Round(100*time.Millisecond))
 	}
 	r.rep.DurationSec = time.Since(start).Seconds()
+	if r.rep.FloorWorkflowsPerSecond > 0 {
+		r.rep.RatioToFloor = r.rep.DeliveriesPerSecond / r.rep.FloorWorkflowsPerSecond
+	}
 	return r.rep, nil
 }
 
-// startChild runs the hookline binary with args; when ready is set it waits
-// for that line on stdout. The returned func stops it (SIGINT, then kill).
-func (r *run) startChild(ctx context.Context, what string, args []string, ready string) (func(), error) {
+// child is a process the bench started.
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// stop asks the child to stop (SIGINT) and kills it after a minute.
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-c.done:
+	case <-time.After(60 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// kill ends the child with SIGKILL, as a crash would.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.done
+}
+
+// startChild runs the hookline binary with args (and env added to the
+// bench's); when ready is set it waits for that line on stdout.
+func (r *run) startChild(ctx context.Context, what string, args []string, ready string, env ...string) (*child, error) {
 	cmd := exec.Command(r.o.Exe, args...)
 	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -206,17 +270,7 @@ func (r *run) startChild(ctx context.Context, what string, args []string, ready 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", what, err)
 	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
 	readyc := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -231,32 +285,34 @@ func (r *run) startChild(ctx context.Context, what string, args []string, ready 
 			}
 		}
 		_, _ = io.Copy(io.Discard, out)
+		_ = cmd.Wait()
+		close(c.done)
 	}()
 	select {
 	case <-readyc:
+		return c, nil
+	case <-c.done:
+		return nil, fmt.Errorf("%s exited before it was ready", what)
 	case <-time.After(5 * time.Minute):
-		stop()
+		c.stop()
 		return nil, fmt.Errorf("%s not ready after 5 minutes", what)
 	case <-ctx.Done():
-		stop()
+		c.stop()
 		return nil, ctx.Err()
 	}
-	if what == "hookline dev" {
-		r.devPID = cmd.Process.Pid
-	}
-	if ready == "" {
-		// The receiver prints nothing; wait until it answers.
-		for i := 0; ; i++ {
-			if _, err := r.rc.stats(ctx, false); err == nil {
-				break
-			} else if i > 100 {
-				stop()
-				return nil, fmt.Errorf("%s does not answer: %w", what, err)
-			}
-			time.Sleep(50 * time.Millisecond)
+}
+
+// waitHTTP polls url until it answers 200.
+func waitHTTP(ctx context.Context, what, url string) error {
+	return waitFor(ctx, 2*time.Minute, what+" to answer", func() (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, nil
 		}
-	}
-	return stop, nil
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
 }
 
 func freePorts(n int) ([]int, error) {

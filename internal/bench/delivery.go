@@ -3,10 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -145,7 +148,7 @@ func (r *run) throughput(ctx context.Context) error {
 	if err := r.rc.reset(ctx); err != nil {
 		return err
 	}
-	cpu0, err := cpuTime(r.devPID)
+	before, err := r.snapshot(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -159,7 +162,10 @@ func (r *run) throughput(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cpu1, _ := cpuTime(r.devPID)
+	after, err := r.snapshot(ctx, true)
+	if err != nil {
+		return err
+	}
 	l, err := r.latencies(ctx, published, ds)
 	if err != nil {
 		return err
@@ -173,10 +179,33 @@ func (r *run) throughput(ctx context.Context) error {
 	rep.DeliveriesPerSecond = float64(len(ds)) / l.end.Sub(start).Seconds()
 	rep.P50FirstAttemptMs, rep.P95FirstAttemptMs, rep.P99FirstAttemptMs = percentile(l.first, 50), percentile(l.first, 95), percentile(l.first, 99)
 	rep.P50SucceededMs, rep.P95SucceededMs, rep.P99SucceededMs = percentile(l.succeeded, 50), percentile(l.succeeded, 95), percentile(l.succeeded, 99)
-	rep.CPUSeconds = (cpu1 - cpu0).Seconds()
+	rep.CPUSeconds = (after.devCPU - before.devCPU).Seconds()
+	n := len(ds)
+	rep.CPUMsPerDelivery = msPer(after.devCPU-before.devCPU, n)
+	rep.CPUMsPerDeliveryHookline = rep.CPUMsPerDelivery
+	rep.CPUMsPerDeliveryPostgres = msPer(after.pgCPU-before.pgCPU, n)
+	rep.BytesPerDeliveryHookline = perUnit(before.hooklineBytes, after.hooklineBytes, n)
+	rep.BytesPerDeliveryTemporal = perUnit(before.temporalBytes, after.temporalBytes, n)
+	rep.VisibilityWritesPerDelivery = perUnit(before.visibilityWrites, after.visibilityWrites, n)
+	rep.HistoryWritesPerDelivery = perUnit(before.historyWrites, after.historyWrites, n)
+	rep.TemporalRowWritesPerDelivery = perUnit(before.temporalWrites, after.temporalWrites, n)
+	if rep.HistoryEventsPerDelivery, err = r.deliveryHistoryEvents(ctx, ds); err != nil {
+		return err
+	}
 	_, rep.PeakRSSMB, _ = memory(r.devPID)
 	rep.Duplicates, rep.BadSignatures = st.Duplicates, st.BadSignatures
 	return nil
+}
+
+// deliveryHistoryEvents is the mean history length of up to 20 of ds's
+// workflows (ids as the README documents them: delivery/<id>).
+func (r *run) deliveryHistoryEvents(ctx context.Context, ds []deliveryRow) (float64, error) {
+	tc, err := client.Dial(client.Options{HostPort: r.temporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		return 0, fmt.Errorf("dial temporal: %w", err)
+	}
+	defer tc.Close()
+	return historyEvents(ctx, tc, func(i int) string { return "delivery/" + ds[i].id }, min(len(ds), 20))
 }
 
 // fixedRate publishes Rate events/s for RateDuration.

@@ -102,7 +102,11 @@ func (r *run) measureTenant(ctx context.Context, c *apiClient, prefix string) ([
 // newTenant creates a tenant and an API key with the admin token and returns
 // a client acting as that tenant.
 func (r *run) newTenant(ctx context.Context, name string) (*apiClient, error) {
-	admin := newAPIClient(r.api.base, r.adminToken)
+	return newTenant(ctx, newAPIClient(r.api.base, r.adminToken), name)
+}
+
+// newTenant creates a tenant and its API key with admin, an admin-token client.
+func newTenant(ctx context.Context, admin *apiClient, name string) (*apiClient, error) {
 	var t struct {
 		ID string `json:"id"`
 	}
@@ -117,5 +121,5 @@ func (r *run) newTenant(ctx context.Context, name string) (*apiClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api key for %s: %w", name, err)
 	}
-	return newAPIClient(r.api.base, k.Key), nil
+	return newAPIClient(admin.base, k.Key), nil
 }

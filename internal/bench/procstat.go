@@ -14,20 +14,14 @@ const clockTicks = 100
 
 // cpuTime is the user+system CPU time a process has used so far.
 func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// Fields after the parenthesised command name; utime and stime are the
-	// 14th and 15th fields of the whole line.
-	s := string(b)
-	rest := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(rest) < 13 {
+	if len(f) < 13 {
 		return 0, fmt.Errorf("short /proc/%d/stat", pid)
 	}
-	ut, _ := strconv.ParseInt(rest[11], 10, 64)
-	st, _ := strconv.ParseInt(rest[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
+	return ticks(f, 11) + ticks(f, 12), nil
 }
 
 // memory returns the current and peak resident set size in MiB.

@@ -30,9 +30,29 @@ type Report struct {
 	P95SucceededMs      float64 `json:"p95_succeeded_ms"`
 	P99SucceededMs      float64 `json:"p99_succeeded_ms"`
 	CPUSeconds          float64 `json:"cpu_seconds"`
-	PeakRSSMB           float64 `json:"peak_rss_mb"`
-	Duplicates          int     `json:"duplicates"`
-	BadSignatures       int     `json:"bad_signatures"`
+	// Cost of one delivery in the full-speed phase.
+	CPUMsPerDelivery             float64 `json:"cpu_ms_per_delivery"` // the hookline process (API, worker, embedded Temporal)
+	CPUMsPerDeliveryHookline     float64 `json:"cpu_ms_per_delivery_hookline"`
+	CPUMsPerDeliveryPostgres     float64 `json:"cpu_ms_per_delivery_postgres"`
+	HistoryEventsPerDelivery     float64 `json:"history_events_per_delivery"`
+	HistoryWritesPerDelivery     float64 `json:"history_writes_per_delivery"`    // rows written to history_node
+	VisibilityWritesPerDelivery  float64 `json:"visibility_writes_per_delivery"` // rows written to executions_visibility
+	TemporalRowWritesPerDelivery float64 `json:"temporal_row_writes_per_delivery"`
+	BytesPerDeliveryHookline     float64 `json:"bytes_per_delivery_hookline"`
+	BytesPerDeliveryTemporal     float64 `json:"bytes_per_delivery_temporal"`
+	PeakRSSMB                    float64 `json:"peak_rss_mb"`
+	Duplicates                   int     `json:"duplicates"`
+	BadSignatures                int     `json:"bad_signatures"`
+
+	FloorWorkflows          int     `json:"floor_workflows"`
+	FloorWorkflowsPerSecond float64 `json:"floor_workflows_per_second"`
+	RatioToFloor            float64 `json:"ratio_to_floor"`
+	FloorHistoryEvents      float64 `json:"floor_history_events_per_workflow"`
+	FloorHistoryWrites      float64 `json:"floor_history_writes_per_workflow"`
+	FloorVisibilityWrites   float64 `json:"floor_visibility_writes_per_workflow"`
+	FloorCPUMsPerWorkflow   float64 `json:"floor_cpu_ms_per_workflow"` // hookline process (server) + bench process (worker)
+	FloorCPUMsPostgres      float64 `json:"floor_cpu_ms_per_workflow_postgres"`
+	FloorBytesTemporal      float64 `json:"floor_bytes_per_workflow_temporal"`
 
 	RateEventsPerSecond     int     `json:"rate_events_per_second"`
 	RateDeliveriesPerSecond int     `json:"rate_deliveries_per_second"`
@@ -70,6 +90,16 @@ type Report struct {
 	NoisyOutstanding int     `json:"noisy_outstanding"`
 	NoisyInFlight    int     `json:"noisy_in_flight"` // tenant A's attempts running (hanging) at the end
 
+	TopologyDeliveries           int     `json:"topology_deliveries"`
+	TopologyLost                 int     `json:"topology_lost"`
+	TopologyDuplicates           int     `json:"topology_duplicates"`
+	TopologyBadSignatures        int     `json:"topology_bad_signatures"`
+	TopologyDeliveriesPerSecond  float64 `json:"topology_deliveries_per_second"`
+	TopologyKilledAfter          int     `json:"topology_killed_after"` // deliveries succeeded when worker 1 was SIGKILLed
+	TopologyRecoverySeconds      float64 `json:"topology_recovery_seconds"`
+	TopologyAttemptsKilledWorker int     `json:"topology_attempts_killed_worker"`
+	TopologyAttemptsSurvivor     int     `json:"topology_attempts_surviving_worker"`
+
 	ParkedRetries    int     `json:"parked_retries"`
 	ParkedCPUPercent float64 `json:"parked_cpu_percent"`
 	ParkedRSSMB      float64 `json:"parked_rss_mb"`
@@ -94,6 +124,14 @@ func (r *Report) Print(w io.Writer) {
 	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50FirstAttemptMs, r.P95FirstAttemptMs, r.P99FirstAttemptMs))
 	row("publish → succeeded", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50SucceededMs, r.P95SucceededMs, r.P99SucceededMs))
 	row("hookline process", fmt.Sprintf("%.1f CPU-s, peak RSS %.0f MiB", r.CPUSeconds, r.PeakRSSMB))
+	row("per delivery: CPU", fmt.Sprintf("hookline %.2f ms, postgres %.2f ms", r.CPUMsPerDeliveryHookline, r.CPUMsPerDeliveryPostgres))
+	row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
+		r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
+	row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	fmt.Fprintln(tw, "\nTemporal floor: trivial workflows (eager start, one no-op local activity) on the same server")
+	row("throughput", fmt.Sprintf("%.0f workflows/s (%d)  Hookline/floor %.2f", r.FloorWorkflowsPerSecond, r.FloorWorkflows, r.RatioToFloor))
+	row("per workflow", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows; CPU %.2f ms (+ postgres %.2f ms); %.0f B",
+		r.FloorHistoryEvents, r.FloorHistoryWrites, r.FloorVisibilityWrites, r.FloorCPUMsPerWorkflow, r.FloorCPUMsPostgres, r.FloorBytesTemporal))
 	fmt.Fprintf(tw, "\nDelivery at a fixed rate: %d events/s = %d deliveries/s\n", r.RateEventsPerSecond, r.RateDeliveriesPerSecond)
 	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms (%d deliveries)", r.RateP50FirstAttemptMs, r.RateP95FirstAttemptMs, r.RateP99FirstAttemptMs, r.RateDeliveries))
 	row("publish → succeeded", fmt.Sprintf("p99 %.1f ms", r.RateP99SucceededMs))
@@ -112,6 +150,11 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintln(tw, "\nParked retries (receiver answers 503)")
 	row("waiting on timers", fmt.Sprintf("%d", r.ParkedRetries))
 	row("hookline process", fmt.Sprintf("%.1f %% CPU over %.0f s, RSS %.0f MiB", r.ParkedCPUPercent, r.ParkedWindowSec, r.ParkedRSSMB))
+	fmt.Fprintln(tw, "\nSplit topology: temporal, serve, 2 workers as processes; worker 1 SIGKILLed mid-run")
+	row("deliveries", fmt.Sprintf("%d, lost %d, duplicates %d, bad signatures %d, %.0f deliveries/s",
+		r.TopologyDeliveries, r.TopologyLost, r.TopologyDuplicates, r.TopologyBadSignatures, r.TopologyDeliveriesPerSecond))
+	row("attempts by worker", fmt.Sprintf("killed after %d succeeded: %d; survivor %d; kill → all succeeded %.1f s",
+		r.TopologyKilledAfter, r.TopologyAttemptsKilledWorker, r.TopologyAttemptsSurvivor, r.TopologyRecoverySeconds))
 	fmt.Fprintf(tw, "\nNoisy neighbour: tenant B publish → delivered while tenant A has %d outstanding (%d attempts hanging)\n", r.NoisyOutstanding, r.NoisyInFlight)
 	row("tenant B alone", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisySoloP50Ms, r.NoisySoloP99Ms))
 	row("tenant B beside A", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyP50Ms, r.NoisyP99Ms))

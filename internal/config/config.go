@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ type Config struct {
 	LogLevel    string
 
 	HTTPAddr    string
+	PublicURL   string
 	MetricsAddr string
 	PprofAddr   string
 
@@ -55,7 +57,8 @@ type Config struct {
 	DeliveryTimeout   time.Duration
 	ReconcileInterval time.Duration
 	ReconcileAfter    time.Duration
-	RetentionDays     int
+	Retention         time.Duration
+	RetentionInterval time.Duration
 
 	WorkerActivities    int
 	WorkerWorkflowTasks int
@@ -71,6 +74,8 @@ type Config struct {
 	UIAddr         string
 	TemporalStore  string
 	TemporalShards int
+	// TemporalRetention is how long the embedded Temporal keeps closed workflows.
+	TemporalRetention time.Duration
 }
 
 // Option describes one setting for flags, environment and the README table.
@@ -100,6 +105,7 @@ func Options(c *Config) []Option {
 		s(&c.LogFormat, "log-format", "HOOKLINE_LOG_FORMAT", "", "log format: json or text (default json; text for dev)"),
 		s(&c.LogLevel, "log-level", "HOOKLINE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
 		s(&c.HTTPAddr, "http-addr", "HOOKLINE_HTTP_ADDR", ":8080", "API listen address"),
+		s(&c.PublicURL, "public-url", "HOOKLINE_PUBLIC_URL", "", "scheme://host[:port] users reach the API at, for links it hands out (portal sessions); default: the request's host"),
 		s(&c.MetricsAddr, "metrics-addr", "HOOKLINE_METRICS_ADDR", "", "worker: Prometheus /metrics listen address (API serves /metrics on its own port)"),
 		s(&c.PprofAddr, "pprof-addr", "HOOKLINE_PPROF_ADDR", "", "serve Go's pprof profiles on this address (off when empty; keep it private)"),
 		s(&c.TemporalAddress, "temporal-address", "HOOKLINE_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"),
@@ -122,7 +128,8 @@ func Options(c *Config) []Option {
 		d(&c.DeliveryTimeout, "delivery-timeout", "HOOKLINE_DELIVERY_TIMEOUT", 15*time.Second, "HTTP timeout of one delivery attempt (max 30s)"),
 		d(&c.ReconcileInterval, "reconcile-interval", "HOOKLINE_RECONCILE_INTERVAL", time.Minute, "how often the reconcile schedule runs"),
 		d(&c.ReconcileAfter, "reconcile-after", "HOOKLINE_RECONCILE_AFTER", 30*time.Second, "age after which a pending delivery without a workflow is restarted"),
-		i(&c.RetentionDays, "retention-days", "HOOKLINE_RETENTION_DAYS", 30, "days finished deliveries and their events are kept"),
+		d(&c.Retention, "retention", "HOOKLINE_RETENTION", 30*24*time.Hour, "how long finished deliveries (with their attempts) and their events are kept"),
+		d(&c.RetentionInterval, "retention-interval", "HOOKLINE_RETENTION_INTERVAL", time.Hour, "how often the retention schedule deletes what is past retention"),
 		b(&c.RemoteAttempts, "remote-attempts", "HOOKLINE_REMOTE_ATTEMPTS", false, "run delivery attempts as regular activities instead of local ones (more history, visible as activities in the UI)"),
 		i(&c.WorkerWorkflowTasks, "worker-workflow-tasks", "HOOKLINE_WORKER_WORKFLOW_TASKS", 200, "max concurrent workflow tasks per worker (with local attempts: concurrent deliveries); more queue in Temporal"),
 		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
@@ -132,6 +139,7 @@ func Options(c *Config) []Option {
 		d(&c.BreakerMaxCooldown, "breaker-max-cooldown", "HOOKLINE_BREAKER_MAX_COOLDOWN", time.Hour, "longest breaker cool-down"),
 		d(&c.DisableAfter, "disable-after", "HOOKLINE_DISABLE_AFTER", 120*time.Hour, "an endpoint failing without a success this long is disabled"),
 		s(&c.UIAddr, "ui-addr", "HOOKLINE_UI_ADDR", "127.0.0.1:8233", "dev: Temporal Web UI listen address"),
+		d(&c.TemporalRetention, "temporal-retention", "HOOKLINE_TEMPORAL_RETENTION", 72*time.Hour, "dev: how long the embedded Temporal keeps closed workflows (≥ 1m)"),
 		i(&c.TemporalShards, "temporal-shards", "HOOKLINE_TEMPORAL_SHARDS", 4, "dev: history shards of the embedded Temporal (fixed when its database is created)"),
 		s(&c.TemporalStore, "temporal-store", "HOOKLINE_TEMPORAL_STORE", "postgres", "dev: embedded Temporal persistence, postgres or sqlite"),
 	}
@@ -259,10 +267,25 @@ func (c *Config) validate() error {
 	if _, err := c.CIDRs(); err != nil {
 		return err
 	}
-	if c.RetentionDays < 1 {
-		return fmt.Errorf("HOOKLINE_RETENTION_DAYS must be ≥ 1")
+	if err := c.validatePublicURL(); err != nil {
+		return err
+	}
+	if c.Retention < time.Minute || c.RetentionInterval < time.Second {
+		return fmt.Errorf("HOOKLINE_RETENTION must be ≥ 1m and HOOKLINE_RETENTION_INTERVAL ≥ 1s")
 	}
 	return c.validateFlow()
+}
+
+func (c *Config) validatePublicURL() error {
+	if c.PublicURL == "" {
+		return nil
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("HOOKLINE_PUBLIC_URL must be an http(s) URL such as https://hooks.example.com, got %q", c.PublicURL)
+	}
+	return nil
 }
 
 func (c *Config) validateFlow() error {

@@ -33,13 +33,13 @@ func TestResolvePrecedence(t *testing.T) {
 	var c Config
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	Bind(fs, &c)
-	if err := fs.Parse([]string{"--retention-days", "7"}); err != nil {
+	if err := fs.Parse([]string{"--retention", "168h"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := Resolve(fs, &c, true); err != nil {
 		t.Fatal(err)
 	}
-	if c.EncryptionKey != "from-file" || c.TaskQueue != "env-queue" || c.DeliveryTimeout != 20*time.Second || c.RetentionDays != 7 {
+	if c.EncryptionKey != "from-file" || c.TaskQueue != "env-queue" || c.DeliveryTimeout != 20*time.Second || c.Retention != 168*time.Hour {
 		t.Fatalf("resolved %+v", c)
 	}
 }
@@ -71,7 +71,7 @@ func TestResolveRejectsBadValues(t *testing.T) {
 		"HOOKLINE_DELIVERY_TIMEOUT": "45s",
 		"HOOKLINE_RETRY_SCHEDULE":   "5s,soon",
 		"HOOKLINE_ALLOWED_CIDRS":    "10.0.0.0/33",
-		"HOOKLINE_RETENTION_DAYS":   "many",
+		"HOOKLINE_RETENTION":        "many",
 		"HOOKLINE_ALLOW_HTTP":       "perhaps",
 	} {
 		t.Run(env, func(t *testing.T) {

@@ -52,7 +52,10 @@ type TemporalOptions struct {
 	Namespace         string
 	SearchAttributes  []string // custom Keyword attributes to register
 	HistoryShards     int32
-	Logger            *slog.Logger
+	// Retention of closed workflows in the namespace (default 72 h); dev
+	// accepts down to a minute, so a soak can show storage levelling off.
+	Retention time.Duration
+	Logger    *slog.Logger
 }
 
 // Temporal is a running embedded server (and UI).
@@ -74,6 +77,9 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	if o.HistoryShards == 0 {
 		o.HistoryShards = 4
 	}
+	if o.Retention == 0 {
+		o.Retention = DefaultTemporalRetention
+	}
 	host, portStr, err := net.SplitHostPort(o.FrontendAddr)
 	if err != nil {
 		return nil, fmt.Errorf("temporal frontend address: %w", err)
@@ -91,7 +97,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := newServer(cfg, host, &serverLogger{l: o.Logger, floor: slog.LevelWarn})
+	srv, err := newServer(cfg, host, &serverLogger{l: o.Logger, floor: slog.LevelWarn}, o.Retention)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +105,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
 	t := &Temporal{server: srv, HostPort: o.FrontendAddr}
-	if err := registerNamespace(ctx, t.HostPort, o.Namespace, o.SearchAttributes); err != nil {
+	if err := registerNamespace(ctx, t.HostPort, o.Namespace, o.Retention, o.SearchAttributes); err != nil {
 		t.Stop()
 		return nil, err
 	}
@@ -123,7 +129,7 @@ func persistenceFor(ctx context.Context, o TemporalOptions) (config.Persistence,
 }
 
 // newServer builds the server with every service on this host.
-func newServer(cfg *config.Config, host string, logger *serverLogger) (temporal.Server, error) {
+func newServer(cfg *config.Config, host string, logger *serverLogger, retention time.Duration) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -143,7 +149,7 @@ func newServer(cfg *config.Config, host string, logger *serverLogger) (temporal.
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dynamicConfig(retention)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create temporal server: %w", err)
@@ -151,9 +157,17 @@ func newServer(cfg *config.Config, host string, logger *serverLogger) (temporal.
 	return srv, nil
 }
 
+// DefaultTemporalRetention is how long the embedded server keeps closed workflows.
+const DefaultTemporalRetention = 72 * time.Hour
+
 // dynamicConfig is the embedded server's dynamic configuration.
-func dynamicConfig() dynamicconfig.StaticClient {
+func dynamicConfig(retention time.Duration) dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
+		// A dev namespace may keep closed workflows for as little as a
+		// minute, and their deletion is spread over at most a quarter of
+		// the retention (30 min by default).
+		dynamicconfig.NamespaceMinRetentionLocal.Key():   time.Minute,
+		dynamicconfig.RetentionTimerJitterDuration.Key(): min(30*time.Minute, retention/4),
 		// Pick up the namespace and search attributes registered at
 		// first start within seconds rather than the default 10 s.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key():                2 * time.Second,
@@ -308,7 +322,7 @@ func isAlreadySetUp(err error) bool {
 
 // registerNamespace creates the namespace and search attributes if missing,
 // then waits until the frontend sees them.
-func registerNamespace(ctx context.Context, hostPort, ns string, attrs []string) error {
+func registerNamespace(ctx context.Context, hostPort, ns string, retention time.Duration, attrs []string) error {
 	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: ns, Logger: quietSDKLogger{}})
 	if err != nil {
 		return fmt.Errorf("dial embedded temporal: %w", err)
@@ -317,10 +331,15 @@ func registerNamespace(ctx context.Context, hostPort, ns string, attrs []string)
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	_, err = c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour),
+		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
 	})
 	var exists *serviceerror.NamespaceAlreadyExists
-	if err != nil && !errors.As(err, &exists) {
+	switch {
+	case errors.As(err, &exists):
+		if err := ensureRetention(ctx, c, ns, retention); err != nil {
+			return err
+		}
+	case err != nil:
 		return fmt.Errorf("register namespace %s: %w", ns, err)
 	}
 	want := map[string]enumspb.IndexedValueType{}
@@ -338,6 +357,23 @@ func registerNamespace(ctx context.Context, hostPort, ns string, attrs []string)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// ensureRetention updates an existing namespace's retention when it differs.
+func ensureRetention(ctx context.Context, c client.Client, ns string, retention time.Duration) error {
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+	if err != nil {
+		return fmt.Errorf("describe namespace %s: %w", ns, err)
+	}
+	if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() == retention {
+		return nil
+	}
+	cfg := desc.GetConfig()
+	cfg.WorkflowExecutionRetentionTtl = durationpb.New(retention)
+	if _, err := c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{Namespace: ns, Config: cfg}); err != nil {
+		return fmt.Errorf("set retention of namespace %s: %w", ns, err)
+	}
+	return nil
 }
 
 func ensureSearchAttributes(ctx context.Context, c client.Client, ns string, want map[string]enumspb.IndexedValueType) error {

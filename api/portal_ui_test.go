@@ -1,0 +1,646 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/browsertest"
+)
+
+// The tenant portal in headless Chromium: the page (internal/portalui)
+// against the whole stack, driven only through stable ids and data-testid
+// attributes, never through visible text.
+
+// uiCSS selects by CSS; uiID selects by data-testid.
+func uiCSS(s string) chromedp.CSS { return chromedp.CSS(s) }
+func uiID(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// uiLink asks for a portal link for tenant (POST create-portal-session
+// with its admin token).
+func uiLink(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, body map[string]any) string {
+	t.Helper()
+	r := env.Do(http.MethodPost, "/admin/v1/tenants/"+tenant.ID.String()+"/portal-sessions", tenant.AdminToken, body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create portal session: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		URL       string    `json:"url"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	r.JSON(t, &out)
+	if !strings.HasPrefix(out.URL, env.URL+"/portal/login?t=") || out.ExpiresAt.Before(time.Now()) {
+		t.Fatalf("portal session: %s", r.Body)
+	}
+	return out.URL
+}
+
+// uiOpen opens a new link for tenant in b and waits for the endpoint
+// list (a table or the empty state).
+func uiOpen(t *testing.T, env *hooklinetest.Env, b *browsertest.Browser, tenant hooklinetest.Tenant) {
+	t.Helper()
+	uiDo(t, b, chromedp.Navigate(uiLink(t, env, tenant, map[string]any{})),
+		chromedp.WaitVisible(uiCSS(`[data-testid="endpoints-table"], [data-testid="no-endpoints"]`)))
+}
+
+// uiBrowser starts Chromium with a viewport of exactly width × height CSS
+// pixels (a headless window is at least 500 px wide, so a phone's width is
+// emulated).
+func uiBrowser(t *testing.T, width, height int) *browsertest.Browser {
+	t.Helper()
+	b := browsertest.New(t, width, height)
+	// Any uncaught exception in the page fails the test.
+	var mu sync.Mutex
+	var exceptions []string
+	if err := chromedp.Listen(b.Ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			defer mu.Unlock()
+			msg := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+			exceptions = append(exceptions, msg)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(exceptions) > 0 {
+			t.Errorf("uncaught exceptions in the portal page: %v", exceptions)
+		}
+	})
+	var opts []chromedp.EmulateViewportOption
+	if width < 600 {
+		opts = append(opts, chromedp.EmulateMobile)
+	}
+	uiDo(t, b, chromedp.EmulateViewport(int64(width), int64(height), opts...))
+	return b
+}
+
+// uiClear empties the input with id (chromedp.Clear resets only the value
+// attribute, which no longer shows once the user typed).
+func uiClear(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.getElementById('` + id + `').value = ''`)
+}
+
+// uiDo runs steps like b.Do, each call bounded by 45 s (the browser's own
+// deadline is longer), and on failure logs what the page showed.
+func uiDo(t *testing.T, b *browsertest.Browser, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(b.Ctx, chromedp.Location())
+		text, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		t.Fatalf("%v\npage %s shows:\n%.3000s", err, loc, text)
+	}
+}
+
+// uiAwait runs a promise-valued expression in the page and returns its value.
+func uiAwait[T any](t *testing.T, b *browsertest.Browser, expr string) T {
+	t.Helper()
+	return browsertest.Run(t, b, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
+// uiNoForeign fails the test if the page fetched from another host.
+func uiNoForeign(t *testing.T, env *hooklinetest.Env, b *browsertest.Browser) {
+	t.Helper()
+	u, _ := url.Parse(env.URL)
+	if foreign := b.Foreign(u.Host); len(foreign) > 0 {
+		t.Fatalf("the portal fetched from other hosts: %v", foreign)
+	}
+}
+
+// uiUnlabelled lists the form controls on the page that have no label.
+func uiUnlabelled(t *testing.T, b *browsertest.Browser) []string {
+	t.Helper()
+	return browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select, textarea')]
+		.filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+		.map(el => el.id || el.name || el.outerHTML)`))
+}
+
+// uiOverflow is how far the page is wider than its viewport (0: no sideways scrolling).
+func uiOverflow(t *testing.T, b *browsertest.Browser) int {
+	t.Helper()
+	return browsertest.Run(t, b, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+}
+
+// The admin's link opens the tenant's endpoint list, and only that tenant's;
+// the token leaves the address bar; server strings are shown as text.
+func TestPortalLinkOpensEndpointList(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	const evil = `<img src=x id=injected onerror="document.title='pwned'">`
+	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{
+		"url": "https://hooks.example.com/portal/list", "events": []string{"comment.created"}, "description": evil,
+	})
+	other := createEndpoint(t, env, env.Paths(env.B)[0], map[string]any{"url": "https://hooks.example.com/tenant-b", "events": []string{"*"}})
+
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	ids := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="endpoint-row"]')].map(r => r.dataset.id)`))
+	if len(ids) != 1 || ids[0] != ep.ID.String() {
+		t.Fatalf("rows %v; want only %s (not tenant B's %s)", ids, ep.ID, other.ID)
+	}
+	row := `[data-testid="endpoint-row"][data-id="` + ep.ID.String() + `"] `
+	if u := browsertest.Run(t, b, chromedp.Text(uiCSS(row+`[data-testid="endpoint-url"]`))); u != ep.URL {
+		t.Fatalf("url cell %q", u)
+	}
+	if h := browsertest.Run(t, b, chromedp.Evaluate[string](`document.querySelector('`+row+`[data-testid="health"]').dataset.health`)); h != "healthy" {
+		t.Fatalf("health badge %q", h)
+	}
+	if v := browsertest.Run(t, b, chromedp.Evaluate[string](`document.querySelector('`+row+`[data-testid="verified"]').dataset.verified`)); v != "no" {
+		t.Fatalf("verified %q", v)
+	}
+	if name := browsertest.Run(t, b, chromedp.Text(uiID("tenant-name"))); name != "tenant-a" {
+		t.Fatalf("tenant name %q", name)
+	}
+	// The description is text, not markup.
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('#injected, main img').length`)); n != 0 {
+		t.Fatal("an endpoint description was inserted as HTML")
+	}
+	if txt := browsertest.Run(t, b, chromedp.Text(uiCSS(row+`td[data-label="URL"]`))); !strings.Contains(txt, evil) {
+		t.Fatalf("description not shown as text: %q", txt)
+	}
+	loc := browsertest.Run(t, b, chromedp.Location())
+	if strings.Contains(loc, "t=") || !strings.HasPrefix(loc, env.URL+"/portal/") {
+		t.Fatalf("address after login: %s", loc)
+	}
+	if missing := uiUnlabelled(t, b); len(missing) > 0 {
+		t.Fatalf("controls without a label: %v", missing)
+	}
+	uiNoForeign(t, env, b)
+}
+
+// Creating an endpoint in the page shows its secret once, and that secret
+// signs the test delivery the page sends; then verify, rotate, edit and
+// delete it, all from the page.
+func TestPortalCreateEndpointShowsSecret(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	rc := hooklinetest.NewReceiver(t)
+	rc.SetHandler(hooklinetest.Echo)
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+
+	// A refused create shows the problem next to the form, naming the field.
+	uiDo(t, b, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)),
+		chromedp.Click(uiID("event-comment.created")),
+		chromedp.SendKeys(uiCSS(`#ep-description`), "made <b>in</b> the portal"),
+		chromedp.SendKeys(uiCSS(`#ep-url`), "ftp://nowhere\n"), // Enter submits: the form works from the keyboard
+		chromedp.WaitVisible(uiID("problem-error")),
+		chromedp.WaitVisible(uiCSS(`#ep-url[aria-invalid="true"]`)),
+	)
+	if errs := browsertest.Run(t, b, chromedp.Text(uiCSS(`#page-message`))); !strings.Contains(errs, "body.url") {
+		t.Fatalf("problem shown: %q", errs)
+	}
+
+	uiDo(t, b, uiClear("ep-url"), chromedp.SendKeys(uiCSS(`#ep-url`), rc.URL+"/hook"),
+		chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiID("secret-value")))
+	secret := browsertest.Run(t, b, chromedp.Text(uiID("secret-value")))
+	if !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("secret %q", secret)
+	}
+	var list struct{ Data []api.Endpoint }
+	env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].URL != rc.URL+"/hook" || list.Data[0].Description != "made <b>in</b> the portal" ||
+		strings.Join(list.Data[0].Events, ",") != "comment.created" {
+		t.Fatalf("endpoints after the form: %s", show(list.Data))
+	}
+	id := list.Data[0].ID.String()
+	if loc := browsertest.Run(t, b, chromedp.Location()); !strings.HasSuffix(loc, "#/endpoints/"+id) {
+		t.Fatalf("after create: %s", loc)
+	}
+
+	// The test event is signed with the secret the page showed.
+	rc.SetSecrets(secret)
+	uiDo(t, b, chromedp.Click(uiID("test-button")), chromedp.WaitVisible(uiID("test-delivery-link")))
+	env.Eventually(20*time.Second, "the test delivery", func() bool { return rc.Count() == 1 })
+	if req := rc.Requests()[0]; !req.Verified[0] {
+		t.Fatalf("the test delivery does not verify with the secret the page showed: %v", req.Header)
+	}
+
+	// Verify: a live pending state, then the result.
+	uiDo(t, b, chromedp.Click(uiID("verify-button")), chromedp.WaitVisible(uiCSS(`#verify-result[data-state="verified"]`)),
+		chromedp.WaitVisible(uiCSS(`[data-testid="endpoint-props"] [data-verified="yes"]`)))
+
+	// Rotate (confirmed in the dialog): a new secret, shown once.
+	uiDo(t, b, chromedp.Click(uiID("rotate-button")), chromedp.WaitVisible(uiID("confirm-ok")), chromedp.Click(uiID("confirm-ok")))
+	rotated := browsertest.Run(t, b, chromedp.Poll[string](`(() => { const v = document.querySelector('[data-testid="secret-value"]');
+		return v && v.textContent !== '`+secret+`' ? v.textContent : null })()`))
+	if !strings.HasPrefix(rotated, "whsec_") {
+		t.Fatalf("rotated secret %q", rotated)
+	}
+
+	// Leaving and coming back: the secret is gone for good.
+	uiDo(t, b, chromedp.Click(uiCSS(`.breadcrumbs a[href="#/endpoints"]`)), chromedp.WaitVisible(uiID("endpoints-table")),
+		chromedp.Click(uiCSS(`[data-testid="endpoint-row"] [data-testid="endpoint-url"]`)), chromedp.WaitVisible(uiID("endpoint-props")))
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="secret-panel"]').length`)); n != 0 {
+		t.Fatal("the secret is shown again")
+	}
+
+	// Edit: description and one more event type.
+	uiDo(t, b, chromedp.Click(uiID("edit-link")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)),
+		uiClear("ep-description"), chromedp.SendKeys(uiCSS(`#ep-description`), "edited"),
+		chromedp.Click(uiID("event-comment.deleted")), chromedp.Click(uiID("endpoint-submit")),
+		chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+	var got api.Endpoint
+	env.Do(http.MethodGet, "/v1/webhooks/"+id, env.A.Key, nil).JSON(t, &got)
+	if got.Description != "edited" || strings.Join(got.Events, ",") != "comment.created,comment.deleted" || got.VerifiedAt == nil {
+		t.Fatalf("after edit: %s", show(got))
+	}
+
+	// Delete, confirmed in the dialog.
+	uiDo(t, b, chromedp.Click(uiID("delete-button")), chromedp.WaitVisible(uiID("confirm-ok")), chromedp.Click(uiID("confirm-ok")),
+		chromedp.WaitVisible(uiID("no-endpoints")))
+	if r := env.Do(http.MethodGet, "/v1/webhooks/"+id, env.A.Key, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("after delete: %d %s", r.Status, r.Body)
+	}
+	uiNoForeign(t, env, b)
+}
+
+// A dead-lettered delivery is replayed from the delivery log and the new row
+// (replay_of the old one) appears; the delivery page shows the payload and
+// every attempt; recover since… replays the window.
+func TestPortalReplayDeadLetter(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{200 * time.Millisecond}})
+	rc := hooklinetest.NewReceiver(t)
+	rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"error":"<script>boom</script>"}`))
+	})
+	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/hook", "events": []string{"comment.created"}})
+	epID := ep.ID.String()
+	if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"comment_id": "c_portal"}}); r.Status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", r.Status, r.Body)
+	}
+	var dead api.Delivery
+	env.Eventually(30*time.Second, "a dead-lettered delivery", func() bool {
+		ds := deliveriesOf(t, env, env.A, epID, "?status=dead_letter")
+		if len(ds) == 1 {
+			dead = ds[0]
+		}
+		return len(ds) == 1
+	})
+	deadID := dead.ID.String()
+
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	deadRow := `[data-testid="delivery-row"][data-id="` + deadID + `"]`
+	uiDo(t, b, chromedp.Click(uiCSS(`[data-testid="endpoint-row"][data-id="`+epID+`"] [data-testid="deliveries-link"]`)),
+		chromedp.WaitVisible(uiCSS(deadRow)))
+	if st := browsertest.Run(t, b, chromedp.Evaluate[string](`document.querySelector('`+deadRow+`').dataset.status`)); st != "dead_letter" {
+		t.Fatalf("row status %q", st)
+	}
+	uiDo(t, b, chromedp.Click(uiCSS(deadRow+` [data-testid="replay-button"]`)),
+		chromedp.WaitVisible(uiCSS(`[data-testid="delivery-row"][data-replay-of="`+deadID+`"]`)))
+	newID := browsertest.Run(t, b, chromedp.Evaluate[string](`document.querySelector('[data-testid="delivery-row"][data-replay-of="`+deadID+`"]').dataset.id`))
+	var replay api.Delivery
+	env.Do(http.MethodGet, "/v1/webhooks/"+epID+"/deliveries/"+newID, env.A.Key, nil).JSON(t, &replay)
+	if replay.ReplayOf == nil || replay.ReplayOf.String() != deadID {
+		t.Fatalf("the new row is not a replay of %s: %s", deadID, show(replay))
+	}
+
+	// The delivery page: payload and both attempts; the response body is text.
+	uiDo(t, b, chromedp.Click(uiCSS(deadRow+` a[href$="/deliveries/`+deadID+`"]`)), chromedp.WaitVisible(uiID("attempts-table")))
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="attempt-row"]').length`)); n != 2 {
+		t.Fatalf("%d attempt rows, want 2", n)
+	}
+	if p := browsertest.Run(t, b, chromedp.Text(uiID("payload"))); !strings.Contains(p, `"comment_id": "c_portal"`) {
+		t.Fatalf("payload %q", p)
+	}
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('main script').length`)); n != 0 {
+		t.Fatal("a response body was inserted as HTML")
+	}
+
+	// Filtered log, then recover since an hour ago (confirmed in the dialog).
+	uiDo(t, b, chromedp.Click(uiCSS(`.breadcrumbs a[href="#/endpoints/`+epID+`/deliveries"]`)), chromedp.WaitVisible(uiCSS(deadRow)),
+		chromedp.SetValue(uiID("filter-status"), "dead_letter"), chromedp.Click(uiID("filter-apply")),
+		chromedp.Poll[chromedp.Void](`location.hash.includes('status=dead_letter') && !!document.querySelector('[data-testid="deliveries-table"]')`),
+	)
+	statuses := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="delivery-row"]')].map(r => r.dataset.status)`))
+	if len(statuses) == 0 || strings.Trim(strings.ReplaceAll(strings.Join(statuses, ","), "dead_letter", ""), ",") != "" {
+		t.Fatalf("status filter shows %v", statuses)
+	}
+	uiDo(t, b, chromedp.Evaluate[chromedp.Void](`(() => {
+			const d = new Date(Date.now() - 3600e3), p = n => String(n).padStart(2, '0');
+			document.getElementById('r-since').value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+		})()`),
+		chromedp.Click(uiID("recover-button")), chromedp.WaitVisible(uiID("confirm-ok")), chromedp.Click(uiID("confirm-ok")),
+		chromedp.WaitVisible(uiID("recover-count")))
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`+document.querySelector('[data-testid="recover-count"]').dataset.count`)); n < 1 {
+		t.Fatalf("recovered %d deliveries", n)
+	}
+	uiNoForeign(t, env, b)
+}
+
+// The delivery log pages by cursor (next page while there is one, back to
+// the first) and filters by event type and creation time.
+func TestPortalDeliveryLogPagesAndFilters(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	rc := hooklinetest.NewReceiver(t)
+	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/hook", "events": []string{"*"}})
+	epID := ep.ID.String()
+	for i := 0; i < 4; i++ {
+		if r := env.Do(http.MethodPost, "/v1/webhooks/"+epID+"/test", env.A.Key, map[string]any{}); r.Status != http.StatusAccepted {
+			t.Fatalf("test delivery: %d %s", r.Status, r.Body)
+		}
+	}
+	publishN(t, env, env.A, 1) // one comment.created among four webhook.test
+	env.Eventually(20*time.Second, "five deliveries", func() bool { return len(deliveriesOf(t, env, env.A, epID, "?limit=10")) == 5 })
+
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	rowIDs := func() []string {
+		return browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="delivery-row"]')].map(r => r.dataset.id)`))
+	}
+	// page runs steps that move to another page of the portal and waits
+	// until that page has loaded (the app counts its renders on <main>).
+	page := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		n := browsertest.Run(t, b, chromedp.Evaluate[string](`document.getElementById('main').dataset.renders || '0'`))
+		uiDo(t, b, steps...)
+		uiDo(t, b, chromedp.Poll[chromedp.Void](`(m => +m.dataset.renders > `+n+` && m.dataset.ready === 'true')(document.getElementById('main'))`))
+	}
+	log := env.URL + "/portal/#/endpoints/" + epID + "/deliveries"
+	uiDo(t, b, chromedp.Navigate(log+"?limit=2"), chromedp.Poll[chromedp.Void](`document.getElementById('main').dataset.ready === 'true'`))
+	first := rowIDs()
+	page(chromedp.Click(uiID("next-page")))
+	second := rowIDs()
+	page(chromedp.Click(uiID("next-page")))
+	third := rowIDs()
+	seen := map[string]bool{}
+	for _, id := range append(append(append([]string{}, first...), second...), third...) {
+		seen[id] = true
+	}
+	if len(first) != 2 || len(second) != 2 || len(third) != 1 || len(seen) != 5 {
+		t.Fatalf("pages %v %v %v", first, second, third)
+	}
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="next-page"]').length`)); n != 0 {
+		t.Fatal("the last page offers a next page")
+	}
+	page(chromedp.Click(uiID("first-page")))
+	if back := rowIDs(); strings.Join(back, ",") != strings.Join(first, ",") {
+		t.Fatalf("first page again: %v, was %v", back, first)
+	}
+
+	// Event type filter (the select is filled from the catalogue).
+	page(chromedp.Click(uiID("filter-clear")))
+	page(chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="filter-event-type"] option[value="comment.created"]')`),
+		chromedp.SetValue(uiID("filter-event-type"), "comment.created"), chromedp.Click(uiID("filter-apply")))
+	if types := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="delivery-row"] td[data-label="Event type"]')].map(c => c.textContent)`)); len(types) != 1 || types[0] != "comment.created" {
+		t.Fatalf("event type filter shows %v", types)
+	}
+	// Created after an hour from now: nothing; before it: everything.
+	setLocal := func(id string, offset time.Duration) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](`(() => {
+			const d = new Date(Date.now() + ` + strconv.FormatInt(offset.Milliseconds(), 10) + `), p = n => String(n).padStart(2, '0');
+			document.getElementById('` + id + `').value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+		})()`)
+	}
+	page(chromedp.Click(uiID("filter-clear")))
+	page(setLocal("f-after", time.Hour), chromedp.Click(uiID("filter-apply")))
+	uiDo(t, b, chromedp.WaitVisible(uiID("no-deliveries")))
+	page(chromedp.Click(uiID("filter-clear")))
+	page(setLocal("f-before", time.Hour), chromedp.Click(uiID("filter-apply")))
+	if ids := rowIDs(); len(ids) != 5 {
+		t.Fatalf("created before an hour from now: %v", ids)
+	}
+	if loc := browsertest.Run(t, b, chromedp.Location()); !strings.Contains(loc, "before=") {
+		t.Fatalf("the filter is not in the address: %s", loc)
+	}
+	uiNoForeign(t, env, b)
+}
+
+// A link works once and only until it expires; a session without its cookie,
+// expired or signed out shows the "ask for a new link" state, never the
+// endpoint list.
+func TestPortalRefusesExpiredAndReusedLinks(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://hooks.example.com/portal/private", "events": []string{"*"}})
+	b := uiBrowser(t, 1280, 900)
+	clearCookies := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})
+	// refused opens link: the answer is the 401 refusal page, and the portal
+	// page opened next has no session either.
+	refused := func(t *testing.T, link string) {
+		t.Helper()
+		resp := browsertest.Run(t, b, chromedp.NavigateResponse(link))
+		if resp.Status != http.StatusUnauthorized {
+			t.Fatalf("opening the link: %d", resp.Status)
+		}
+		// The refusal page offers no way in: no form to post the token, no script.
+		if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.forms.length + document.scripts.length`)); n != 0 {
+			t.Fatalf("the refusal page has %d forms and scripts", n)
+		}
+		if loc := browsertest.Run(t, b, chromedp.Location()); loc != link {
+			t.Fatalf("the refusal page moved on to %s", loc)
+		}
+		uiDo(t, b, chromedp.Navigate(env.URL+"/portal/"), chromedp.WaitVisible(uiID("session-expired")))
+		if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="endpoint-row"], #nav:not([hidden])').length`)); n != 0 {
+			t.Fatal("the page without a session shows the portal")
+		}
+	}
+
+	// Reused: the link logs in once; opened again (without the first
+	// session's cookie) it is refused.
+	link := uiLink(t, env, env.A, map[string]any{})
+	uiDo(t, b, chromedp.Navigate(link), chromedp.WaitVisible(uiID("endpoint-row")), clearCookies)
+	refused(t, link)
+
+	// Expired before it was opened. The shortest TTL is a minute, so the
+	// test moves the session's clock instead of waiting.
+	link = uiLink(t, env, env.A, map[string]any{"ttl_seconds": 60})
+	uiExpireSessions(t, env, env.A)
+	refused(t, link)
+
+	// Expired while open: the next call gets 401 and the page shows the notice.
+	link = uiLink(t, env, env.A, map[string]any{})
+	uiDo(t, b, chromedp.Navigate(link), chromedp.WaitVisible(uiID("endpoint-row")))
+	uiExpireSessions(t, env, env.A)
+	uiDo(t, b, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiID("session-expired")))
+
+	// Signed out: the session is over for the page opened next too.
+	link = uiLink(t, env, env.A, map[string]any{})
+	uiDo(t, b, chromedp.Navigate(link), chromedp.WaitVisible(uiID("endpoint-row")),
+		chromedp.Click(uiID("logout")), chromedp.WaitVisible(uiID("signed-out")),
+		chromedp.Navigate(env.URL+"/portal/"), chromedp.WaitVisible(uiID("session-expired")))
+	uiNoForeign(t, env, b)
+}
+
+// uiExpireSessions ends every portal session (and unopened link) of tenant.
+func uiExpireSessions(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant) {
+	t.Helper()
+	if _, err := env.Pool.Exec(context.Background(), `UPDATE portal_sessions
+		SET login_expires_at = now() - interval '2 seconds', expires_at = now() - interval '1 second' WHERE tenant_id = $1`, tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A write from the page without the session's CSRF token is refused; the
+// same write with it succeeds.
+func TestPortalWriteNeedsCSRFToken(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	post := func(headers string) string {
+		return `fetch('/portal/api/webhooks', {method: 'POST', credentials: 'same-origin',
+			headers: Object.assign({'Content-Type': 'application/json'}, ` + headers + `),
+			body: JSON.stringify({url: 'https://example.com/x', events: ['*']})}).then(r => r.status)`
+	}
+	if st := uiAwait[int](t, b, post(`{}`)); st != http.StatusForbidden {
+		t.Fatalf("POST without X-CSRF-Token: %d", st)
+	}
+	if st := uiAwait[int](t, b, post(`{'X-CSRF-Token': 'not-the-token'}`)); st != http.StatusForbidden {
+		t.Fatalf("POST with a wrong X-CSRF-Token: %d", st)
+	}
+	if st := uiAwait[int](t, b, `fetch('/portal/api/session', {credentials: 'same-origin'}).then(r => r.json()).then(s => `+
+		post(`{'X-CSRF-Token': s.csrf_token}`)+`)`); st != http.StatusCreated {
+		t.Fatalf("POST with X-CSRF-Token: %d", st)
+	}
+	var list struct{ Data []api.Endpoint }
+	env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil).JSON(t, &list)
+	if len(list.Data) != 1 || list.Data[0].URL != "https://example.com/x" {
+		t.Fatalf("endpoints: %s", show(list.Data))
+	}
+	uiNoForeign(t, env, b)
+}
+
+// At phone width (375 px) the list, the form and the delivery log fit the
+// screen (no sideways scrolling), every control has a label, and nothing is
+// fetched from another host.
+func TestPortalPhoneWidthAndNoForeignRequests(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	long := "https://hooks.example.com/a/rather/long/path/that/would/uiOverflow/a/narrow/screen/if/the/table/did/not/collapse"
+	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": long, "events": []string{"comment.created", "comment.deleted", "member.joined"}, "description": "phone"})
+	createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": "https://hooks.example.com/short", "events": []string{"*"}})
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+ep.ID.String()+"/test", env.A.Key, map[string]any{}); r.Status != http.StatusAccepted {
+		t.Fatalf("test delivery: %d %s", r.Status, r.Body)
+	}
+
+	b := uiBrowser(t, 375, 812)
+	uiOpen(t, env, b, env.A)
+	check := func(page string) {
+		t.Helper()
+		if w := browsertest.Run(t, b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 380 || uiOverflow(t, b) > 0 {
+			wide := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('body *')]
+				.filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+				.slice(0, 8).map(el => el.tagName + '.' + el.className + '#' + el.id + ' ' + Math.round(el.getBoundingClientRect().right))`))
+			t.Fatalf("%s at 375 px: the page is %d px wide; too wide: %v", page, w, wide)
+		}
+		if missing := uiUnlabelled(t, b); len(missing) > 0 {
+			t.Fatalf("%s: controls without a label: %v", page, missing)
+		}
+	}
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="endpoint-row"]').length`)); n != 2 {
+		t.Fatalf("%d rows", n)
+	}
+	check("endpoint list")
+	uiDo(t, b, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)))
+	check("create form")
+	uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+ep.ID.String()), chromedp.WaitVisible(uiID("endpoint-props")))
+	check("endpoint page")
+	uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+ep.ID.String()+"/deliveries"), chromedp.WaitVisible(uiID("delivery-row")))
+	check("delivery log")
+	uiDo(t, b, chromedp.Click(uiCSS(`[data-testid="delivery-row"] td[data-label="Actions"] a`)), chromedp.WaitVisible(uiID("delivery-props")))
+	check("delivery page")
+	uiNoForeign(t, env, b)
+}
+
+// TestPortalScreenshots saves PNGs of the main pages at desktop and phone
+// width into $HOOKLINE_SCREENSHOTS (skipped when it is unset).
+func TestPortalScreenshots(t *testing.T) {
+	dir := os.Getenv("HOOKLINE_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set HOOKLINE_SCREENSHOTS to a directory to save screenshots of the portal")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{200 * time.Millisecond}})
+	down := hooklinetest.NewReceiver(t)
+	down.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"maintenance","retry":"later"}`))
+	})
+	up := hooklinetest.NewReceiver(t)
+	up.SetHandler(hooklinetest.Echo)
+	failing := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": down.URL + "/orders/webhooks", "events": []string{"comment.created"}, "description": "Order service (staging)"})
+	healthy := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": up.URL + "/hooks/hookline", "events": []string{"*"}, "description": "Production receiver", "rate_limit": 50})
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+healthy.ID.String()+"/verify", env.A.Key, nil); r.Status != http.StatusOK {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	for i := 0; i < 3; i++ {
+		if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"comment_id": "c_" + string(rune('1'+i)), "body": "Looks good to me", "author": map[string]any{"id": "u_7", "name": "Ada"}}}); r.Status != http.StatusAccepted {
+			t.Fatalf("publish: %d %s", r.Status, r.Body)
+		}
+	}
+	var dead []api.Delivery
+	env.Eventually(time.Minute, "a dead-lettered delivery", func() bool {
+		dead = deliveriesOf(t, env, env.A, failing.ID.String(), "?status=dead_letter")
+		return len(dead) > 0
+	})
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+failing.ID.String()+"/deliveries/"+dead[0].ID.String()+"/replay", env.A.Key, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("replay: %d %s", r.Status, r.Body)
+	}
+
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 375, 812}} {
+		b := uiBrowser(t, size.width, size.height)
+		save := func(page string) {
+			t.Helper()
+			uiDo(t, b, chromedp.Poll[chromedp.Void](`document.getElementById('main').dataset.ready === 'true'`))
+			png := browsertest.Run(t, b, chromedp.FullScreenshot(100))
+			if err := os.WriteFile(filepath.Join(dir, page+"-"+size.name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		uiOpen(t, env, b, env.A)
+		save("endpoints")
+
+		uiDo(t, b, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)))
+		save("endpoint-form")
+		uiDo(t, b, chromedp.Click(uiID("event-comment.created")), chromedp.Click(uiID("event-member.joined")),
+			chromedp.SendKeys(uiCSS(`#ep-description`), "Created in the portal"),
+			chromedp.SendKeys(uiCSS(`#ep-url`), up.URL+"/"+size.name),
+			chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiID("secret-value")))
+		save("endpoint-created")
+
+		base := env.URL + "/portal/#/endpoints/" + failing.ID.String()
+		uiDo(t, b, chromedp.Navigate(base), chromedp.WaitVisible(uiID("endpoint-props")))
+		save("endpoint")
+		uiDo(t, b, chromedp.Navigate(base+"/deliveries"), chromedp.WaitVisible(uiID("deliveries-table")))
+		save("deliveries")
+		uiDo(t, b, chromedp.Navigate(base+"/deliveries/"+dead[0].ID.String()), chromedp.WaitVisible(uiID("attempts-table")))
+		save("delivery")
+		uiNoForeign(t, env, b)
+	}
+}
