@@ -82,7 +82,12 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			}
 			continue
 		}
-		if res.Status != status && res.Status != delivery.Gone {
+		// The status search attribute follows every change but one: a
+		// first attempt that succeeds leaves it unset (Completed without a
+		// status means succeeded at once). That upsert would be the happy
+		// path's third visibility write and seventh history event.
+		firstSuccess := status == delivery.Pending && res.Status == delivery.Succeeded
+		if res.Status != status && res.Status != delivery.Gone && !firstSuccess {
 			status = res.Status
 			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(string(status))); err != nil {
 				return DeliveryResult{}, err

@@ -64,7 +64,8 @@ func (d *Dispatcher) StartOptions(ref delivery.Ref) client.StartWorkflowOptions 
 			SATenantID.ValueSet(ref.TenantID.String()),
 			SAEndpointID.ValueSet(ref.EndpointID.String()),
 			SAEventType.ValueSet(ref.EventType),
-			SADeliveryStatus.ValueSet(string(delivery.Pending)),
+			// No status yet: DeliveryWorkflow sets it when the delivery
+			// leaves the happy path (see SADeliveryStatus).
 		),
 	}
 }
@@ -147,13 +148,14 @@ func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (delivery.RunSt
 // closedOpenPage bounds one reconcile run's visibility read.
 const closedOpenPage = 1000
 
-// ClosedOpen lists deliveries whose workflow closed since `since` while its
-// search attribute still said pending or in_flight: terminated by an
-// operator, failed, timed out. Visibility finds them long before their next
-// attempt was due.
+// ClosedOpen lists deliveries whose workflow closed abnormally since
+// `since`: terminated by an operator, failed, timed out. (A delivery workflow
+// that ends by itself completes, having recorded a final state.) Visibility
+// finds them long before their next attempt was due; the caller checks
+// which are still open in the database.
 func (d *Dispatcher) ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
-	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND %s IN ('%s', '%s') AND CloseTime > '%s'",
-		SADeliveryStatus.GetName(), delivery.Pending, delivery.InFlight, since.UTC().Format(time.RFC3339))
+	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'Completed' AND CloseTime > '%s'",
+		since.UTC().Format(time.RFC3339))
 	resp, err := d.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: closedOpenPage})
 	if err != nil {
 		return nil, err

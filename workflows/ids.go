@@ -61,6 +61,11 @@ func ParseDeliveryWorkflowID(id string) (uuid.UUID, bool) {
 
 // Search attributes (all Keyword) that let operators filter in the Web UI,
 // e.g. HooklineEndpointId = "…" AND HooklineDeliveryStatus = "dead_letter".
+// HooklineDeliveryStatus is set once a delivery leaves the happy path
+// (in_flight while it waits to retry, then its final status); a delivery
+// that succeeds at its first attempt never carries it, to save a visibility
+// write per delivery: ExecutionStatus = "Completed" AND
+// HooklineDeliveryStatus IS NULL finds those.
 var (
 	SATenantID       = temporal.NewSearchAttributeKeyKeyword("HooklineTenantId")
 	SAEndpointID     = temporal.NewSearchAttributeKeyKeyword("HooklineEndpointId")

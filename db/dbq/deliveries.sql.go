@@ -261,7 +261,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3
 `
 
@@ -289,7 +289,6 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Deliv
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
-		&i.LeaseUntil,
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
@@ -300,7 +299,7 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Deliv
 }
 
 const getDeliveryByID = `-- name: GetDeliveryByID :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries WHERE id = $1
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries WHERE id = $1
 `
 
 func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, error) {
@@ -321,7 +320,6 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
-		&i.LeaseUntil,
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
@@ -334,7 +332,7 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 const insertDelivery = `-- name: InsertDelivery :one
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, test)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id
+RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id
 `
 
 type InsertDeliveryParams struct {
@@ -373,7 +371,6 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.CompletedAt,
-		&i.LeaseUntil,
 		&i.WaitingSince,
 		&i.WokenAt,
 		&i.RateSlot,
@@ -432,7 +429,7 @@ func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryR
 }
 
 const listDeliveries = `-- name: ListDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, lease_until, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
 WHERE tenant_id = $1
   AND endpoint_id = $2
   AND ($3::text IS NULL OR status = $3::text)
@@ -492,7 +489,6 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.CompletedAt,
-			&i.LeaseUntil,
 			&i.WaitingSince,
 			&i.WokenAt,
 			&i.RateSlot,
@@ -734,6 +730,8 @@ WITH attempt AS (
            $3, $4, $9
     FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
     ON CONFLICT (delivery_id, number) DO NOTHING
+), released AS (
+    DELETE FROM delivery_leases WHERE delivery_id = $6
 )
 UPDATE deliveries SET
     status = $1,
@@ -743,7 +741,7 @@ UPDATE deliveries SET
     next_attempt_at = $5,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters
 `
@@ -783,13 +781,14 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 }
 
 const setDeliveryStatus = `-- name: SetDeliveryStatus :execrows
+WITH released AS (DELETE FROM delivery_leases WHERE delivery_id = $3)
 UPDATE deliveries SET
     status = $1,
     last_error = $2,
     next_attempt_at = NULL,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE id = $3 AND status IN ('pending', 'in_flight')
 `
 

@@ -50,7 +50,6 @@ type Delivery struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	CompletedAt    *time.Time
-	LeaseUntil     *time.Time
 	WaitingSince   *time.Time
 	WokenAt        *time.Time
 	RateSlot       *time.Time
@@ -67,6 +66,13 @@ type DeliveryAttempt struct {
 	StatusCode   *int32
 	Error        *string
 	ResponseBody *string
+}
+
+type DeliveryLease struct {
+	DeliveryID uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	LeaseUntil time.Time
 }
 
 type Event struct {

@@ -74,13 +74,14 @@ LIMIT @row_limit;
 
 -- name: SetDeliveryStatus :execrows
 -- Terminal transitions that involve no HTTP attempt (endpoint gone, disabled).
+WITH released AS (DELETE FROM delivery_leases WHERE delivery_id = @id)
 UPDATE deliveries SET
     status = @status,
     last_error = sqlc.narg('last_error'),
     next_attempt_at = NULL,
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE id = @id AND status IN ('pending', 'in_flight');
 
 -- name: NoteRetrying :exec
@@ -147,6 +148,8 @@ WITH attempt AS (
            sqlc.narg('last_status_code'), sqlc.narg('last_error'), sqlc.narg('response_body')
     FROM deliveries d WHERE d.id = @id AND d.attempt_count < @attempt_count
     ON CONFLICT (delivery_id, number) DO NOTHING
+), released AS (
+    DELETE FROM delivery_leases WHERE delivery_id = @id
 )
 UPDATE deliveries SET
     status = @status,
@@ -156,7 +159,7 @@ UPDATE deliveries SET
     next_attempt_at = sqlc.narg('next_attempt_at'),
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    lease_until = NULL, waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
 WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters;
 

@@ -60,7 +60,7 @@ func (r *run) noisy(ctx context.Context) error {
 	err = waitFor(ctx, 5*time.Minute, "tenant A's deliveries to hang or wait", func() (bool, error) {
 		var n int
 		err := r.pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE event_id LIKE 'noisy-a-%' "+
-			"AND (lease_until > now() OR next_attempt_at > now())").Scan(&n)
+			"AND (next_attempt_at > now() OR EXISTS (SELECT 1 FROM delivery_leases l WHERE l.delivery_id = deliveries.id AND l.lease_until > now()))").Scan(&n)
 		return n >= want, err
 	})
 	if err != nil {
@@ -71,7 +71,7 @@ func (r *run) noisy(ctx context.Context) error {
 		return err
 	}
 	var outstanding, inFlight int
-	err = r.pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight')), count(*) FILTER (WHERE lease_until > now()) "+
+	err = r.pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE status IN ('pending', 'in_flight')), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM delivery_leases l WHERE l.delivery_id = deliveries.id AND l.lease_until > now())) "+
 		"FROM deliveries WHERE event_id LIKE 'noisy-a-%'").Scan(&outstanding, &inFlight)
 	if err != nil {
 		return err
