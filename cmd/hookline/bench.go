@@ -17,9 +17,9 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure delivery throughput and latency, baselines, log paging and parked retries; print a table",
+		Short: "Measure delivery throughput, latency and cost, Temporal's floor, baselines, log paging, parked retries, storage and the split topology",
 		Long: "Starts `hookline dev` (on fresh databases) and a signature-checking receiver as child processes, " +
-			"drives load through the API and prints a table (and JSON with --out). --quick finishes in under a minute.",
+			"drives load through the API and prints a table (and JSON with --out). --quick is a smoke run of a few minutes.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			exe, err := os.Executable()
 			if err != nil {
@@ -43,7 +43,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.Quick, "quick", false, "smoke run: small sizes, under a minute")
+	f.BoolVar(&o.Quick, "quick", false, "smoke run: small sizes, no soak")
 	f.IntVar(&o.Events, "events", 0, "events to publish at full speed (default 2000; quick 200)")
 	f.IntVar(&o.Endpoints, "endpoints", 0, "endpoints each event goes to (default 5)")
 	f.IntVar(&o.Concurrency, "concurrency", 0, "concurrent publishers (default 16)")
@@ -54,7 +54,11 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	f.DurationVar(&o.ParkedWindow, "parked-window", 0, "how long to measure CPU while they wait (default 30s)")
 	f.StringVar(&out, "out", "", "also write the results as JSON to this file")
 	f.BoolVar(&o.Keep, "keep", false, "keep the bench databases")
-	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, rate, schema, baselines, paging, parked, noisy")
+	f.IntVar(&o.TopologyEvents, "topology-events", 0, "events through the split topology, each to every endpoint (default 400: 2,000 deliveries)")
+	f.IntVar(&o.SoakRate, "soak-rate", 0, "events/s of the storage soak, each to every endpoint (default 10)")
+	f.DurationVar(&o.SoakDuration, "soak-duration", 0, "length of the storage soak (default 6m)")
+	f.DurationVar(&o.SoakRetention, "soak-retention", 0, "Hookline's and Temporal's retention during the soak (default 1m)")
+	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, rate, floor, schema, baselines, paging, parked, soak, noisy, topology")
 	f.StringArrayVar(&o.DevArgs, "dev-arg", nil, "extra flag for the hookline dev child (repeatable), e.g. --dev-arg=--worker-activities=400")
 	return cmd
 }

@@ -45,22 +45,31 @@ type Options struct {
 	Log          *slog.Logger
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
-	// Phases to run (all when empty): throughput, floor, rate, schema, baselines, paging, parked, noisy, topology.
+	// Phases to run (all when empty; --quick leaves out soak): throughput,
+	// rate, floor, schema, baselines, paging, parked, soak, noisy, topology.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
 	NoisyEvents, NoisyEndpoints, NoisyProbe int
 	// TopologyEvents × Endpoints deliveries go through the split topology.
 	TopologyEvents int
+	// The soak: SoakRate events/s for SoakDuration with retention
+	// compressed to SoakRetention (Hookline's and Temporal's). Not part of
+	// a --quick run unless --phases names it.
+	SoakRate      int
+	SoakDuration  time.Duration
+	SoakRetention time.Duration
 }
 
 // Defaults fills unset sizes: a full run, or a smoke run with Quick.
 func (o *Options) Defaults() {
 	full := map[bool]Options{
 		false: {Events: 2000, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 20 * time.Second, PagingRows: 1_000_000, Parked: 20_000, ParkedWindow: 30 * time.Second,
-			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 100, TopologyEvents: 400},
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 100, TopologyEvents: 400,
+			SoakRate: 10, SoakDuration: 6 * time.Minute, SoakRetention: time.Minute},
 		true: {Events: 200, Endpoints: 5, Concurrency: 16, Rate: 10, RateDuration: 5 * time.Second, PagingRows: 100_000, Parked: 500, ParkedWindow: 10 * time.Second,
-			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 30, TopologyEvents: 400},
+			NoisyEvents: 100, NoisyEndpoints: 20, NoisyProbe: 30, TopologyEvents: 400,
+			SoakRate: 10, SoakDuration: 4 * time.Minute, SoakRetention: time.Minute},
 	}[o.Quick]
 	set := func(v *int, d int) {
 		if *v == 0 {
@@ -77,6 +86,13 @@ func (o *Options) Defaults() {
 	set(&o.NoisyEndpoints, full.NoisyEndpoints)
 	set(&o.NoisyProbe, full.NoisyProbe)
 	set(&o.TopologyEvents, full.TopologyEvents)
+	set(&o.SoakRate, full.SoakRate)
+	if o.SoakDuration == 0 {
+		o.SoakDuration = full.SoakDuration
+	}
+	if o.SoakRetention == 0 {
+		o.SoakRetention = full.SoakRetention
+	}
 	if o.RateDuration == 0 {
 		o.RateDuration = full.RateDuration
 	}
@@ -143,7 +159,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	dbURL := pg.DatabaseURL(name)
 	r.pg, r.dbName = pg, name
 
-	ports, err := freePorts(3)
+	ports, err := freePorts(1)
 	if err != nil {
 		return nil, err
 	}
@@ -158,23 +174,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
-	r.temporalAddr = fmt.Sprintf("127.0.0.1:%d", ports[2])
-	devArgs := append([]string{"dev", "--database-url", dbURL, "--data-dir", filepath.Join(dir, "dev"),
-		"--http-addr", apiAddr, "--temporal-address", r.temporalAddr, "--ui-addr", "",
-		"--log-level", "error",
-		// Parked deliveries must all be waiting on a timer while CPU is
-		// measured: a first retry 10 minutes out keeps them there.
-		"--retry-schedule", "10m,1h,2h,5h,10h,10h,10h"}, o.DevArgs...)
-	dev, err := r.startChild(ctx, "hookline dev", devArgs, "Hookline dev is ready")
+	// Parked deliveries must all be waiting on a timer while CPU is
+	// measured: a first retry 10 minutes out keeps them there.
+	dev, info, err := r.startDev(ctx, dbURL, "dev", append([]string{"--retry-schedule", "10m,1h,2h,5h,10h,10h,10h"}, o.DevArgs...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer dev.stop()
 	r.devPID = dev.cmd.Process.Pid
-	env := config.ReadEnvFile(filepath.Join(dir, "dev", config.DevEnvFile))
-	r.api = newAPIClient("http://"+apiAddr, env["HOOKLINE_API_KEY"])
-	r.tenantID, r.adminToken = env["HOOKLINE_TENANT_ID"], env["HOOKLINE_ADMIN_TOKEN"]
+	r.temporalAddr = info.temporalAddr
+	r.api = newAPIClient(info.apiBase, info.apiKey)
+	r.tenantID, r.adminToken = info.tenantID, info.adminToken
 
 	if r.pool, err = db.Open(ctx, dbURL, 8); err != nil {
 		return nil, err
@@ -205,6 +215,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"baselines", r.baselines},
 		{"paging", r.paging},
 		{"parked", r.parked},
+		{"soak", r.soak},
 		// It leaves 2,000 deliveries hanging.
 		{"noisy", r.noisy},
 		// Last: the dev child is stopped first, to leave Postgres connections
@@ -222,6 +233,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if len(o.Phases) > 0 && !slices.Contains(o.Phases, s.name) {
 			continue
 		}
+		if len(o.Phases) == 0 && o.Quick && s.name == "soak" {
+			continue // minutes long: only when named
+		}
 		o.Log.Info("bench: " + s.name)
 		t := time.Now()
 		if err := s.fn(ctx); err != nil {
@@ -234,6 +248,32 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.rep.RatioToFloor = r.rep.DeliveriesPerSecond / r.rep.FloorWorkflowsPerSecond
 	}
 	return r.rep, nil
+}
+
+// devInfo is how to reach a hookline dev child.
+type devInfo struct {
+	apiBase, apiKey, tenantID, adminToken, temporalAddr string
+}
+
+// startDev runs `hookline dev` on databaseURL (created by dev when missing)
+// with its data in r.dir/dataDir and the given extra flags, quiet and
+// without the Web UI, and waits until it is ready.
+func (r *run) startDev(ctx context.Context, databaseURL, dataDir string, extra ...string) (*child, devInfo, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, devInfo{}, err
+	}
+	apiAddr, temporalAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
+	dir := filepath.Join(r.dir, dataDir)
+	args := append([]string{"dev", "--database-url", databaseURL, "--data-dir", dir,
+		"--http-addr", apiAddr, "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}, extra...)
+	c, err := r.startChild(ctx, "hookline dev ("+dataDir+")", args, "Hookline dev is ready")
+	if err != nil {
+		return nil, devInfo{}, err
+	}
+	env := config.ReadEnvFile(filepath.Join(dir, config.DevEnvFile))
+	return c, devInfo{apiBase: "http://" + apiAddr, apiKey: env["HOOKLINE_API_KEY"], tenantID: env["HOOKLINE_TENANT_ID"],
+		adminToken: env["HOOKLINE_ADMIN_TOKEN"], temporalAddr: temporalAddr}, nil
 }
 
 // child is a process the bench started.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,6 +15,7 @@ import (
 type apiClient struct {
 	base, key string
 	http      *http.Client
+	published atomic.Int64 // events published so far
 }
 
 func newAPIClient(base, key string) *apiClient {
@@ -66,7 +68,11 @@ func (c *apiClient) createEndpoint(ctx context.Context, url string, events []str
 }
 
 func (c *apiClient) publish(ctx context.Context, id, typ string, payload map[string]any) error {
-	return c.do(ctx, http.MethodPost, "/v1/events", map[string]any{"id": id, "type": typ, "payload": payload}, nil)
+	if err := c.do(ctx, http.MethodPost, "/v1/events", map[string]any{"id": id, "type": typ, "payload": payload}, nil); err != nil {
+		return err
+	}
+	c.published.Add(1)
+	return nil
 }
 
 // rawJSON is a request body sent as is.

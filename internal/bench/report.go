@@ -100,6 +100,17 @@ type Report struct {
 	TopologyAttemptsKilledWorker int     `json:"topology_attempts_killed_worker"`
 	TopologyAttemptsSurvivor     int     `json:"topology_attempts_surviving_worker"`
 
+	SoakSeconds             float64      `json:"soak_seconds"`
+	SoakDeliveries          int          `json:"soak_deliveries"`
+	SoakRetentionSeconds    float64      `json:"soak_retention_seconds"`
+	SoakDeliveredSecondHalf int          `json:"soak_delivered_second_half"`
+	SoakHooklineMBMid       float64      `json:"soak_hookline_mb_mid"`
+	SoakHooklineMBEnd       float64      `json:"soak_hookline_mb_end"`
+	SoakTemporalMBMid       float64      `json:"soak_temporal_mb_mid"`
+	SoakTemporalMBEnd       float64      `json:"soak_temporal_mb_end"`
+	SoakVacuum              string       `json:"soak_vacuum,omitempty"` // "autovacuum", or "bench" when the server has it off
+	SoakSeries              []SoakSample `json:"soak_series,omitempty"`
+
 	ParkedRetries    int     `json:"parked_retries"`
 	ParkedCPUPercent float64 `json:"parked_cpu_percent"`
 	ParkedRSSMB      float64 `json:"parked_rss_mb"`
@@ -118,47 +129,75 @@ func (r *Report) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
 	fmt.Fprintf(tw, "\nHookline bench (%s, %d CPUs, %d events × %d endpoints%s)\n", r.GoVersion, r.CPUs, r.Events, r.Endpoints, map[bool]string{true: ", quick"}[r.Quick])
-	fmt.Fprintln(tw, "\nDelivery, full speed")
-	row("deliveries", fmt.Sprintf("%d (duplicates %d, bad signatures %d)", r.Deliveries, r.Duplicates, r.BadSignatures))
-	row("throughput", fmt.Sprintf("%.0f deliveries/s", r.DeliveriesPerSecond))
-	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50FirstAttemptMs, r.P95FirstAttemptMs, r.P99FirstAttemptMs))
-	row("publish → succeeded", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50SucceededMs, r.P95SucceededMs, r.P99SucceededMs))
-	row("hookline process", fmt.Sprintf("%.1f CPU-s, peak RSS %.0f MiB", r.CPUSeconds, r.PeakRSSMB))
-	row("per delivery: CPU", fmt.Sprintf("hookline %.2f ms, postgres %.2f ms", r.CPUMsPerDeliveryHookline, r.CPUMsPerDeliveryPostgres))
-	row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
-		r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
-	row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
-	fmt.Fprintln(tw, "\nTemporal floor: trivial workflows (eager start, one no-op local activity) on the same server")
-	row("throughput", fmt.Sprintf("%.0f workflows/s (%d)  Hookline/floor %.2f", r.FloorWorkflowsPerSecond, r.FloorWorkflows, r.RatioToFloor))
-	row("per workflow", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows; CPU %.2f ms (+ postgres %.2f ms); %.0f B",
-		r.FloorHistoryEvents, r.FloorHistoryWrites, r.FloorVisibilityWrites, r.FloorCPUMsPerWorkflow, r.FloorCPUMsPostgres, r.FloorBytesTemporal))
-	fmt.Fprintf(tw, "\nDelivery at a fixed rate: %d events/s = %d deliveries/s\n", r.RateEventsPerSecond, r.RateDeliveriesPerSecond)
-	row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms (%d deliveries)", r.RateP50FirstAttemptMs, r.RateP95FirstAttemptMs, r.RateP99FirstAttemptMs, r.RateDeliveries))
-	row("publish → succeeded", fmt.Sprintf("p99 %.1f ms", r.RateP99SucceededMs))
-	fmt.Fprintln(tw, "\nPublish request at 50 events/s")
-	row("type without a schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishP50Ms, r.PublishP99Ms))
-	row("type with a JSON Schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishSchemaP50Ms, r.PublishSchemaP99Ms))
-	fmt.Fprintln(tw, "\nBaselines (same receiver, same signed payloads)")
-	row("plain Go pool, no persistence", fmt.Sprintf("%.0f deliveries/s  (Hookline/plain %.2f)", r.BaselineDeliveriesPerSecond, r.RatioToBaseline))
-	row("durable Postgres queue", fmt.Sprintf("%.0f deliveries/s  (Hookline/durable %.2f)", r.DurableBaselineDeliveriesPerSecond, r.RatioToDurableBaseline))
-	fmt.Fprintf(tw, "\nDelivery log, %d rows on one endpoint (GET via the API)\n", r.ListRows)
-	row("first page", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListFirstPageP50Ms, r.ListFirstPageP99Ms))
-	row("deep page (cursor)", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListDeepPageP50Ms, r.ListDeepPageP99Ms))
-	row("status filter", fmt.Sprintf("p99 %.2f ms", r.ListStatusP99Ms))
-	row("event_type filter", fmt.Sprintf("p99 %.2f ms", r.ListEventTypeP99Ms))
-	row("deep page, both filters", fmt.Sprintf("p99 %.2f ms", r.ListDeepFilteredP99Ms))
-	fmt.Fprintln(tw, "\nParked retries (receiver answers 503)")
-	row("waiting on timers", fmt.Sprintf("%d", r.ParkedRetries))
-	row("hookline process", fmt.Sprintf("%.1f %% CPU over %.0f s, RSS %.0f MiB", r.ParkedCPUPercent, r.ParkedWindowSec, r.ParkedRSSMB))
-	fmt.Fprintln(tw, "\nSplit topology: temporal, serve, 2 workers as processes; worker 1 SIGKILLed mid-run")
-	row("deliveries", fmt.Sprintf("%d, lost %d, duplicates %d, bad signatures %d, %.0f deliveries/s",
-		r.TopologyDeliveries, r.TopologyLost, r.TopologyDuplicates, r.TopologyBadSignatures, r.TopologyDeliveriesPerSecond))
-	row("attempts by worker", fmt.Sprintf("killed after %d succeeded: %d; survivor %d; kill → all succeeded %.1f s",
-		r.TopologyKilledAfter, r.TopologyAttemptsKilledWorker, r.TopologyAttemptsSurvivor, r.TopologyRecoverySeconds))
-	fmt.Fprintf(tw, "\nNoisy neighbour: tenant B publish → delivered while tenant A has %d outstanding (%d attempts hanging)\n", r.NoisyOutstanding, r.NoisyInFlight)
-	row("tenant B alone", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisySoloP50Ms, r.NoisySoloP99Ms))
-	row("tenant B beside A", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyP50Ms, r.NoisyP99Ms))
-	row("tenant B during A's burst", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyBurstP50Ms, r.NoisyBurstP99Ms))
+	if r.Deliveries > 0 {
+		fmt.Fprintln(tw, "\nDelivery, full speed")
+		row("deliveries", fmt.Sprintf("%d (duplicates %d, bad signatures %d)", r.Deliveries, r.Duplicates, r.BadSignatures))
+		row("throughput", fmt.Sprintf("%.0f deliveries/s", r.DeliveriesPerSecond))
+		row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50FirstAttemptMs, r.P95FirstAttemptMs, r.P99FirstAttemptMs))
+		row("publish → succeeded", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms", r.P50SucceededMs, r.P95SucceededMs, r.P99SucceededMs))
+		row("hookline process", fmt.Sprintf("%.1f CPU-s, peak RSS %.0f MiB", r.CPUSeconds, r.PeakRSSMB))
+		row("per delivery: CPU", fmt.Sprintf("hookline %.2f ms, postgres %.2f ms", r.CPUMsPerDeliveryHookline, r.CPUMsPerDeliveryPostgres))
+		row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
+			r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
+		row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	}
+	if r.FloorWorkflows > 0 {
+		fmt.Fprintln(tw, "\nTemporal floor: trivial workflows (eager start, one no-op local activity) on the same server")
+		row("throughput", fmt.Sprintf("%.0f workflows/s (%d)  Hookline/floor %.2f", r.FloorWorkflowsPerSecond, r.FloorWorkflows, r.RatioToFloor))
+		row("per workflow", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows; CPU %.2f ms (+ postgres %.2f ms); %.0f B",
+			r.FloorHistoryEvents, r.FloorHistoryWrites, r.FloorVisibilityWrites, r.FloorCPUMsPerWorkflow, r.FloorCPUMsPostgres, r.FloorBytesTemporal))
+	}
+	if r.RateDeliveries > 0 {
+		fmt.Fprintf(tw, "\nDelivery at a fixed rate: %d events/s = %d deliveries/s\n", r.RateEventsPerSecond, r.RateDeliveriesPerSecond)
+		row("publish → first attempt", fmt.Sprintf("p50 %.1f ms  p95 %.1f ms  p99 %.1f ms (%d deliveries)", r.RateP50FirstAttemptMs, r.RateP95FirstAttemptMs, r.RateP99FirstAttemptMs, r.RateDeliveries))
+		row("publish → succeeded", fmt.Sprintf("p99 %.1f ms", r.RateP99SucceededMs))
+	}
+	if r.PublishP99Ms > 0 {
+		fmt.Fprintln(tw, "\nPublish request at 50 events/s")
+		row("type without a schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishP50Ms, r.PublishP99Ms))
+		row("type with a JSON Schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishSchemaP50Ms, r.PublishSchemaP99Ms))
+	}
+	if r.BaselineDeliveriesPerSecond > 0 {
+		fmt.Fprintln(tw, "\nBaselines (same receiver, same signed payloads)")
+		row("plain Go pool, no persistence", fmt.Sprintf("%.0f deliveries/s  (Hookline/plain %.2f)", r.BaselineDeliveriesPerSecond, r.RatioToBaseline))
+		row("durable Postgres queue", fmt.Sprintf("%.0f deliveries/s  (Hookline/durable %.2f)", r.DurableBaselineDeliveriesPerSecond, r.RatioToDurableBaseline))
+	}
+	if r.ListRows > 0 {
+		fmt.Fprintf(tw, "\nDelivery log, %d rows on one endpoint (GET via the API)\n", r.ListRows)
+		row("first page", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListFirstPageP50Ms, r.ListFirstPageP99Ms))
+		row("deep page (cursor)", fmt.Sprintf("p50 %.2f ms  p99 %.2f ms", r.ListDeepPageP50Ms, r.ListDeepPageP99Ms))
+		row("status filter", fmt.Sprintf("p99 %.2f ms", r.ListStatusP99Ms))
+		row("event_type filter", fmt.Sprintf("p99 %.2f ms", r.ListEventTypeP99Ms))
+		row("deep page, both filters", fmt.Sprintf("p99 %.2f ms", r.ListDeepFilteredP99Ms))
+	}
+	if r.ParkedRetries > 0 {
+		fmt.Fprintln(tw, "\nParked retries (receiver answers 503)")
+		row("waiting on timers", fmt.Sprintf("%d", r.ParkedRetries))
+		row("hookline process", fmt.Sprintf("%.1f %% CPU over %.0f s, RSS %.0f MiB", r.ParkedCPUPercent, r.ParkedWindowSec, r.ParkedRSSMB))
+	}
+	if len(r.SoakSeries) > 0 {
+		fmt.Fprintf(tw, "\nStorage soak: %d deliveries over %.0f s, retention %.0f s (Hookline and Temporal), vacuum by %s\n",
+			r.SoakDeliveries, r.SoakSeconds, r.SoakRetentionSeconds, r.SoakVacuum)
+		row("half-way → end", fmt.Sprintf("hookline %.1f → %.1f MiB, temporal %.1f → %.1f MiB while %d more were delivered",
+			r.SoakHooklineMBMid, r.SoakHooklineMBEnd, r.SoakTemporalMBMid, r.SoakTemporalMBEnd, r.SoakDeliveredSecondHalf))
+		for _, s := range r.SoakSeries {
+			row(fmt.Sprintf("  t=%4.0f s", s.Seconds), fmt.Sprintf("delivered %6d  live rows %6d  hookline %6.1f MiB  temporal %6.1f MiB (%d executions)",
+				s.Delivered, s.LiveRows, s.HooklineMB, s.TemporalMB, s.TemporalLiveW))
+		}
+	}
+	if r.TopologyDeliveries > 0 {
+		fmt.Fprintln(tw, "\nSplit topology: temporal, serve, 2 workers as processes; worker 1 SIGKILLed mid-run")
+		row("deliveries", fmt.Sprintf("%d, lost %d, duplicates %d, bad signatures %d, %.0f deliveries/s",
+			r.TopologyDeliveries, r.TopologyLost, r.TopologyDuplicates, r.TopologyBadSignatures, r.TopologyDeliveriesPerSecond))
+		row("attempts by worker", fmt.Sprintf("killed after %d succeeded: %d; survivor %d; kill → all succeeded %.1f s",
+			r.TopologyKilledAfter, r.TopologyAttemptsKilledWorker, r.TopologyAttemptsSurvivor, r.TopologyRecoverySeconds))
+	}
+	if r.NoisySoloP99Ms > 0 {
+		fmt.Fprintf(tw, "\nNoisy neighbour: tenant B publish → delivered while tenant A has %d outstanding (%d attempts hanging)\n", r.NoisyOutstanding, r.NoisyInFlight)
+		row("tenant B alone", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisySoloP50Ms, r.NoisySoloP99Ms))
+		row("tenant B beside A", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyP50Ms, r.NoisyP99Ms))
+		row("tenant B during A's burst", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.NoisyBurstP50Ms, r.NoisyBurstP99Ms))
+	}
 	fmt.Fprintf(tw, "\ntotal %.0f s\n", r.DurationSec)
 	_ = tw.Flush()
 }

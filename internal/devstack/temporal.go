@@ -176,6 +176,10 @@ func dynamicConfig(retention time.Duration) dynamicconfig.StaticClient {
 		// Dispatch tasks fairly across fairness keys (Hookline's: the
 		// tenant), so one tenant's backlog does not delay another's.
 		dynamicconfig.MatchingEnableFairness.Key(): true,
+		// One matching host: partitions of a task queue would only forward
+		// tasks and polls between themselves.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 }
 
