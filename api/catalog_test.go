@@ -126,6 +126,16 @@ func TestEventTypeSchemas(t *testing.T) {
 	if r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, map[string]any{"url": f.rc.URL, "events": []string{"reaction.added"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("subscribing to a deprecated type: %d", r.Status)
 	}
+	// An endpoint already subscribed keeps editing its list (the portal
+	// always sends events); another one cannot add the type.
+	if r := env.Do(http.MethodPatch, "/v1/webhooks/"+f.id, env.A.Key, map[string]any{"events": []string{"reaction.added", "comment.created"}}); r.Status != http.StatusOK {
+		t.Fatalf("editing an endpoint that keeps its deprecated subscription: %d %s", r.Status, r.Body)
+	}
+	g := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
+	if r := env.Do(http.MethodPatch, "/v1/webhooks/"+g.id, env.A.Key, map[string]any{"events": []string{"comment.created", "reaction.added"}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.Body), `"location":"body.events[1]"`) {
+		t.Fatalf("adding a deprecated type by PATCH: %d %s", r.Status, r.Body)
+	}
 }
 
 // A typed test delivery carries the type's example; a type without one is 422.
@@ -268,5 +278,35 @@ func TestDeadLetterEmitsOperationalEvent(t *testing.T) {
 	waitAll(t, env, env.A, ops.id, 1, "succeeded", 20*time.Second)
 	if wildcard.rc.Count() != 1 || failing.rc.Count() != 2 || otherTenant.rc.Count() != 0 || deliveryRows(t, env, failing.id) != 1 {
 		t.Fatalf("requests: wildcard %d, failing %d, other tenant %d", wildcard.rc.Count(), failing.rc.Count(), otherTenant.rc.Count())
+	}
+}
+
+// No loops: when the delivery of a delivery.dead_lettered event dead-letters
+// in turn, nothing more is emitted.
+func TestDeadLetteredOperationalEventEmitsNothing(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{200 * time.Millisecond}}) // 2 attempts
+	fail := func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusBadGateway) }
+	source := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
+	source.rc.SetHandler(fail)
+	brokenOps := newEndpoint(t, env, env.A, []string{"delivery.dead_lettered"}, true)
+	brokenOps.rc.SetHandler(fail)
+	ops := newEndpoint(t, env, env.A, []string{"delivery.dead_lettered"}, true)
+	if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"n": 1}}); r.Status != http.StatusAccepted {
+		t.Fatal(r.Status)
+	}
+	waitAll(t, env, env.A, source.id, 1, "dead_letter", 30*time.Second)
+	opDead := waitAll(t, env, env.A, brokenOps.id, 1, "dead_letter", 30*time.Second)[0]
+	// Its workflow has ended: whatever its last attempt emits is written.
+	if err := env.Temporal.GetWorkflow(context.Background(), workflows.DeliveryWorkflowID(opDead.ID), "").Get(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, env, env.A, ops.id, 1, "succeeded", 20*time.Second)
+	var emitted int
+	if err := env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'delivery.dead_lettered'", env.A.ID).Scan(&emitted); err != nil {
+		t.Fatal(err)
+	}
+	if emitted != 1 || ops.rc.Count() != 1 || brokenOps.rc.Count() != 2 {
+		t.Fatalf("delivery.dead_lettered events %d (want 1: the source's), ops endpoint got %d, broken ops endpoint %d", emitted, ops.rc.Count(), brokenOps.rc.Count())
 	}
 }

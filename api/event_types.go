@@ -108,18 +108,20 @@ func (s *Server) registerEventTypes() {
 			"each failing location. An `example` must satisfy the schema. Admin JWT with `manage_tenants` for all " +
 			"tenants (\"*\"): the catalogue is shared.",
 		Errors: []int{http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *eventTypePutInput) (*eventTypeOutput, error) {
-		if !principalFrom(ctx).Claims.AllTenants() {
-			return nil, apperr.Forbidden("changing the shared catalogue needs an admin token for all tenants (\"*\")")
-		}
-		b := in.Body
-		t, err := catalog.Put(ctx, s.Pool, in.Name, catalog.PutInput{
-			Description: b.Description, Deprecated: b.Deprecated,
-			Schema: catalog.Optional[json.RawMessage](b.Schema), Example: catalog.Optional[json.RawMessage](b.Example),
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &eventTypeOutput{Body: toEventType(t)}, nil
+	}, s.putEventType)
+}
+
+func (s *Server) putEventType(ctx context.Context, in *eventTypePutInput) (*eventTypeOutput, error) {
+	if !principalFrom(ctx).Claims.AllTenants() {
+		return nil, apperr.Forbidden("changing the shared catalogue needs an admin token for all tenants (\"*\")")
+	}
+	b := in.Body
+	t, err := catalog.Put(ctx, s.Pool, in.Name, catalog.PutInput{
+		Description: b.Description, Deprecated: b.Deprecated,
+		Schema: catalog.Optional[json.RawMessage](b.Schema), Example: catalog.Optional[json.RawMessage](b.Example),
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &eventTypeOutput{Body: toEventType(t)}, nil
 }

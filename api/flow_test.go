@@ -145,38 +145,43 @@ func TestRateLimitSpacesDeliveries(t *testing.T) {
 	}
 }
 
-// After consecutive failures the breaker opens: no attempt reaches the
-// endpoint until the cool-down ends, then one probe; a 2xx closes it and
-// the waiting deliveries flow again.
+// After five consecutive failures (the default threshold) the breaker
+// opens: no attempt reaches the endpoint until the cool-down ends, then one
+// probe; a 2xx closes it and the waiting deliveries flow again.
 func TestCircuitBreakerOpensProbesAndCloses(t *testing.T) {
 	t.Parallel()
 	cooldown := 2 * time.Second
 	env := hooklinetest.New(t, hooklinetest.Options{
-		Flow:     delivery.FlowPolicy{BreakerThreshold: 3, BreakerCooldown: cooldown},
+		Flow:     delivery.FlowPolicy{BreakerCooldown: cooldown}, // threshold: the default, 5
 		Schedule: []time.Duration{200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond},
 	})
 	rc := hooklinetest.NewReceiver(t)
 	rc.SetHandler(func(n int, w http.ResponseWriter, _ *http.Request, _ []byte) {
-		if n < 4 { // three failures open it; the first probe fails too
+		if n < 6 { // five failures open it; the first probe fails too
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL, "events": []string{"*"}, "max_in_flight": 1})
-	publishN(t, env, env.A, 3)
-	env.Eventually(20*time.Second, "the breaker to open", func() bool { return rc.Count() >= 3 })
+	publishN(t, env, env.A, 5)
+	env.Eventually(20*time.Second, "the breaker to open", func() bool { return rc.Count() >= 5 })
 	if e := endpointOf(t, env, env.A, ep.ID.String()); e.Health != "failing" || e.FailingSince == nil {
 		t.Fatalf("endpoint with an open breaker: %s", show(e))
 	}
-	ds := waitAll(t, env, env.A, ep.ID.String(), 3, delivery.Succeeded, time.Minute)
+	ds := waitAll(t, env, env.A, ep.ID.String(), 5, delivery.Succeeded, time.Minute)
 	reqs := rc.Requests()
 	gap := func(i int) time.Duration { return reqs[i].At.Sub(reqs[i-1].At) }
-	if gap(3) < cooldown-100*time.Millisecond {
-		t.Fatalf("a request %s after the breaker opened; the cool-down is %s", gap(3), cooldown)
+	for i := 1; i < 5; i++ {
+		if gap(i) >= cooldown-100*time.Millisecond {
+			t.Fatalf("request %d waited %s: the breaker opened before five failures", i+1, gap(i))
+		}
 	}
-	if gap(4) < 2*cooldown-100*time.Millisecond {
-		t.Fatalf("the second probe came %s after the first failed; the cool-down doubles to %s", gap(4), 2*cooldown)
+	if gap(5) < cooldown-100*time.Millisecond {
+		t.Fatalf("a request %s after the breaker opened; the cool-down is %s", gap(5), cooldown)
+	}
+	if gap(6) < 2*cooldown-100*time.Millisecond {
+		t.Fatalf("the second probe came %s after the first failed; the cool-down doubles to %s", gap(6), 2*cooldown)
 	}
 	attempts := 0
 	for _, d := range ds {

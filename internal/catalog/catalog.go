@@ -23,9 +23,11 @@ func Subscribable(ctx context.Context, q *dbq.Queries) ([]string, error) {
 }
 
 // ValidateSubscriptions checks an endpoint's subscriptions (at field):
-// known, not deprecated, not reserved, or "*". Duplicates are dropped, the
-// order kept.
-func ValidateSubscriptions(ctx context.Context, q *dbq.Queries, field string, events []string) ([]string, error) {
+// known, not reserved, or "*", and not deprecated unless already in kept
+// (the endpoint's current subscriptions: deprecating a type must not lock
+// its subscribers out of editing their endpoints). Duplicates are dropped,
+// the order kept.
+func ValidateSubscriptions(ctx context.Context, q *dbq.Queries, field string, events, kept []string) ([]string, error) {
 	if len(events) == 0 {
 		return nil, apperr.Invalid(field, events, "subscribe to at least one event type (or \"*\")")
 	}
@@ -54,7 +56,7 @@ func ValidateSubscriptions(ctx context.Context, q *dbq.Queries, field string, ev
 			return nil, apperr.Invalid(loc, e, "unknown event type %q; see list-webhook-event-types", e)
 		case t.Reserved:
 			return nil, apperr.Invalid(loc, e, "event type %q is reserved and cannot be subscribed to", e)
-		case t.Deprecated:
+		case t.Deprecated && !slices.Contains(kept, e):
 			return nil, apperr.Invalid(loc, e, "event type %q is deprecated", e)
 		}
 	}

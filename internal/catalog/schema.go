@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
@@ -67,13 +69,21 @@ func Validate(sch *jsonschema.Schema, doc []byte, field string) error {
 			}
 			return
 		}
-		loc := field + pointer(v.InstanceLocation)
-		msg := v.ErrorKind.LocalizedString(printer)
-		if seen[loc+msg] || len(e.Details) >= maxSchemaErrors {
+		add := func(loc, msg string) {
+			if seen[loc+msg] || len(e.Details) >= maxSchemaErrors {
+				return
+			}
+			seen[loc+msg] = true
+			e.Details = append(e.Details, apperr.Detail{Field: loc, Msg: msg})
+		}
+		// A missing property is named where it belongs, not at its parent.
+		if req, ok := v.ErrorKind.(*kind.Required); ok {
+			for _, m := range req.Missing {
+				add(field+pointer(append(slices.Clone(v.InstanceLocation), m)), "missing required property")
+			}
 			return
 		}
-		seen[loc+msg] = true
-		e.Details = append(e.Details, apperr.Detail{Field: loc, Msg: msg})
+		add(field+pointer(v.InstanceLocation), v.ErrorKind.LocalizedString(printer))
 	}
 	walk(ve)
 	return e

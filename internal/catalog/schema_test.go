@@ -32,11 +32,12 @@ func TestValidatePayload(t *testing.T) {
 		fields  []string // failing locations; none: valid
 	}{
 		{"valid", `{"comment_id":"c1","author":{"id":"u1"},"tags":["a"],"score":3}`, nil},
-		{"missing required", `{"author":{"id":"u1"}}`, []string{"body.payload"}},
+		{"missing required", `{"author":{"id":"u1"}}`, []string{"body.payload/comment_id"}},
+		{"missing nested and top-level", `{"author":{}}`, []string{"body.payload/author/id", "body.payload/comment_id"}},
 		{"wrong type", `{"comment_id":42,"author":{"id":"u1"}}`, []string{"body.payload/comment_id"}},
 		{"nested", `{"comment_id":"c1","author":{"id":7}}`, []string{"body.payload/author/id"}},
 		{"array item", `{"comment_id":"c1","author":{"id":"u1"},"tags":["a",2,"b"]}`, []string{"body.payload/tags/1"}},
-		{"several at once", `{"comment_id":1,"author":{},"score":-1}`, []string{"body.payload/author", "body.payload/comment_id", "body.payload/score"}},
+		{"several at once", `{"comment_id":1,"author":{},"score":-1}`, []string{"body.payload/author/id", "body.payload/comment_id", "body.payload/score"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

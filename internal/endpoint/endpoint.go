@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
-	events, err := catalog.ValidateSubscriptions(ctx, db.Q(s.Pool), "body.events", in.Events)
+	events, err := catalog.ValidateSubscriptions(ctx, db.Q(s.Pool), "body.events", in.Events, nil)
 	if err != nil {
 		return idempotency.Response{}, err
 	}

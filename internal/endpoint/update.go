@@ -45,6 +45,13 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 		if err != nil {
 			return err
 		}
+		if p.Events != nil {
+			events, err := catalog.ValidateSubscriptions(ctx, q, "body.events", *p.Events, cur.Events)
+			if err != nil {
+				return err
+			}
+			p.Events = &events
+		}
 		next, diff := apply(cur, p)
 		if updated, err = q.UpdateEndpoint(ctx, next); err != nil {
 			return err
@@ -81,13 +88,6 @@ func (s *Service) validatePatch(ctx context.Context, p Patch) (Patch, error) {
 			return p, err
 		}
 		p.URL = &u
-	}
-	if p.Events != nil {
-		events, err := catalog.ValidateSubscriptions(ctx, db.Q(s.Pool), "body.events", *p.Events)
-		if err != nil {
-			return p, err
-		}
-		p.Events = &events
 	}
 	return p, nil
 }

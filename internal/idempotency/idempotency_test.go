@@ -138,3 +138,48 @@ func TestFailedOperationReleasesKey(t *testing.T) {
 		t.Fatalf("retry after failure: %+v %v", r, err)
 	}
 }
+
+// A stalled owner that fails after its key was taken over must not free the
+// key under the new owner: a third request still meets the running one.
+func TestStalledOwnerCannotReleaseTheNewOwnersKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	releaseFirst, releaseSecond := make(chan struct{}), make(chan struct{})
+	first, second := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := f.store.Do(ctx, f.tenant, "k4", "create", "b", func(*dbq.Queries) (int, any, error) {
+			f.runs.Add(1)
+			<-releaseFirst
+			return 0, nil, boom
+		})
+		first <- err
+	}()
+	for f.runs.Load() == 0 {
+		time.Sleep(time.Millisecond) // until the first request holds the key
+	}
+	f.clock.Store(int64(AbandonAfter + time.Minute))
+	go func() {
+		_, err := f.store.Do(ctx, f.tenant, "k4", "create", "b", f.op(ctx, releaseSecond))
+		second <- err
+	}()
+	for f.runs.Load() < 2 {
+		time.Sleep(time.Millisecond) // until the second has taken the key over
+	}
+	close(releaseFirst)
+	if err := <-first; !errors.Is(err, boom) {
+		t.Fatalf("first: %v", err)
+	}
+	f.clock.Store(0) // the second's claim is fresh again
+	if _, err := f.store.Do(ctx, f.tenant, "k4", "create", "b", f.op(ctx, nil)); !apperr.IsKind(err, apperr.KindConflict) {
+		t.Errorf("third request while the second runs: %v, want 409 (the first freed the second's key)", err)
+	}
+	close(releaseSecond)
+	if err := <-second; err != nil {
+		t.Fatalf("second: %v", err)
+	}
+	if n := f.sideEffects(t); n != 1 {
+		t.Fatalf("%d side effects, want 1", n)
+	}
+}
