@@ -24,7 +24,8 @@ import (
 // SameSite=Strict cookie is sent on the redirect that follows.
 
 const (
-	loginScript = `document.getElementById("go").submit()`
+	// The token leaves the address bar and this history entry at once.
+	loginScript = `history.replaceState(null,"","/portal/login");document.getElementById("go").submit()`
 	loginStyle  = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2328}` +
 		`button{font:inherit;padding:.5rem 1rem}`
 	maxLoginForm = 1 << 10

@@ -169,7 +169,8 @@ func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesPara
 }
 
 const getAttemptContext = `-- name: GetAttemptContext :one
-SELECT hookline_gate($1, $2::integer, $3::integer, $4::integer, $5::integer)::bigint AS wait_ms,
+SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
+       hookline_gate($1, $2::integer, $3::integer, $4::integer, $5::integer)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
@@ -193,6 +194,7 @@ type GetAttemptContextParams struct {
 }
 
 type GetAttemptContextRow struct {
+	AsyncCommit            string
 	WaitMs                 int64
 	ID                     uuid.UUID
 	TenantID               uuid.UUID
@@ -222,6 +224,9 @@ type GetAttemptContextRow struct {
 // Everything one attempt needs, in one round trip, with the flow-control
 // gate's decision (hookline_gate: 0 = go, else milliseconds to wait). The
 // endpoint and event columns are NULL when the endpoint was deleted meanwhile.
+// The statement commits without waiting for its WAL flush: the gate holds
+// the tenant's lock until commit, and what it writes (a lease, a rate slot)
+// is soft state a crash may lose at the price of one attempt over a limit.
 func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextParams) (GetAttemptContextRow, error) {
 	row := q.db.QueryRow(ctx, getAttemptContext,
 		arg.ID,
@@ -232,6 +237,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 	)
 	var i GetAttemptContextRow
 	err := row.Scan(
+		&i.AsyncCommit,
 		&i.WaitMs,
 		&i.ID,
 		&i.TenantID,

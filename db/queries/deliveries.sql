@@ -122,7 +122,11 @@ DELETE FROM deliveries WHERE id IN (
 -- Everything one attempt needs, in one round trip, with the flow-control
 -- gate's decision (hookline_gate: 0 = go, else milliseconds to wait). The
 -- endpoint and event columns are NULL when the endpoint was deleted meanwhile.
-SELECT hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer)::bigint AS wait_ms,
+-- The statement commits without waiting for its WAL flush: the gate holds
+-- the tenant's lock until commit, and what it writes (a lease, a rate slot)
+-- is soft state a crash may lose at the price of one attempt over a limit.
+SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
+       hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
