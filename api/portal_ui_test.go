@@ -334,7 +334,12 @@ func TestPortalReplayDeadLetter(t *testing.T) {
 	// Filtered log, then recover since an hour ago (confirmed in the dialog).
 	uiDo(t, b, chromedp.Click(uiCSS(`.breadcrumbs a[href="#/endpoints/`+epID+`/deliveries"]`)), chromedp.WaitVisible(uiCSS(deadRow)),
 		chromedp.SetValue(uiID("filter-status"), "dead_letter"), chromedp.Click(uiID("filter-apply")),
-		chromedp.Poll[chromedp.Void](`location.hash.includes('status=dead_letter') && !!document.querySelector('[data-testid="deliveries-table"]')`),
+		// Until the filtered page has rendered: the old page's table stays
+		// until the new one replaces it, so wait for rows that all match.
+		chromedp.Poll[chromedp.Void](`(() => {
+			const rows = [...document.querySelectorAll('#deliveries:not([aria-busy]) [data-testid="delivery-row"]')];
+			return location.hash.includes('status=dead_letter') && rows.length > 0 && rows.every(r => r.dataset.status === 'dead_letter');
+		})()`),
 	)
 	statuses := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="delivery-row"]')].map(r => r.dataset.status)`))
 	if len(statuses) == 0 || strings.Trim(strings.ReplaceAll(strings.Join(statuses, ","), "dead_letter", ""), ",") != "" {
