@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,15 +108,14 @@ func unattemptable(d dbq.GetAttemptContextRow) string {
 	return ""
 }
 
-// gated answers a wait the flow gate decided. A breaker cool-down is spread
-// (up to a quarter of it, at most a minute) so the deliveries it held do not
-// all come back in the same second.
+// gated answers a wait the flow gate decided. The gate itself spreads the
+// deliveries an open breaker holds (one prober, the others queued with
+// random fallbacks), so the wait is taken as it is.
 func (a *Activities) gated(d dbq.GetAttemptContextRow) AttemptResult {
 	wait := time.Duration(d.WaitMs) * time.Millisecond
 	reason := "queued"
 	if d.BreakerOpenUntil != nil && d.BreakerOpenUntil.After(a.now()) {
 		reason = "breaker"
-		wait += time.Duration(rand.Int64N(int64(min(wait/4, time.Minute)) + 1))
 	}
 	if a.Metrics != nil {
 		a.Metrics.ObserveGated(reason)
@@ -175,11 +173,7 @@ func (a *Activities) retrying(ctx context.Context, id uuid.UUID, stage string, e
 	if a.Metrics != nil {
 		a.Metrics.ObserveRetrying(stage)
 	}
-	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	_ = db.Q(a.Pool).NoteRetrying(noteCtx, dbq.NoteRetryingParams{
-		Ids: []uuid.UUID{id}, LastError: "retrying: " + stage + " failed (infrastructure fault); the delivery is not lost",
-	})
+	db.NoteRetrying(ctx, a.Pool, []uuid.UUID{id}, "retrying: "+stage+" failed (infrastructure fault); the delivery is not lost")
 	return fmt.Errorf("%s: %w", stage, err)
 }
 

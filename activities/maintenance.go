@@ -84,7 +84,7 @@ func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, 
 // disableFailing switches off endpoints failing past Flow.DisableAfter that
 // no attempt has checked (e.g. while their breaker stays open).
 func (a *Activities) disableFailing(ctx context.Context) (int, error) {
-	if a.Endpoints == nil || a.Flow.DisableAfter <= 0 {
+	if a.Endpoints == nil {
 		return 0, nil
 	}
 	cutoff := a.now().Add(-a.Flow.DisableAfter)
@@ -94,9 +94,9 @@ func (a *Activities) disableFailing(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, e := range eps {
-		ok, err := a.Endpoints.DisableFailing(ctx, e.TenantID, e.ID, cutoff)
+		ok, err := a.autoDisable(ctx, e.TenantID, e.ID)
 		if err != nil {
-			return n, fmt.Errorf("auto-disable endpoint: %w", err)
+			return n, err
 		}
 		if ok {
 			n++

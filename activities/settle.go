@@ -40,12 +40,7 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 		return nil // recorded by an earlier try of this activity
 	}
 	if err != nil {
-		return fmt.Errorf("record attempt: %w", err)
-	}
-	if at.res.Status == delivery.DeadLetter {
-		if err := a.deadLettered(ctx, d.ID, d.TenantID, d.EndpointID, d.EventType, at.n, nonZero(int32(at.out.Code))); err != nil {
-			return err
-		}
+		return err
 	}
 	wake := 1
 	if reopened, err := a.endpointOutcome(ctx, q, d, at.out); err != nil {
@@ -55,6 +50,12 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 	}
 	if rec {
 		a.wakeWaiters(ctx, q, d, wake)
+	}
+	// Last: if it fails, the retried activity finds the attempt recorded
+	// and emits again (AttemptDelivery), with the endpoint's health and the
+	// waiters already seen to.
+	if at.res.Status == delivery.DeadLetter {
+		return a.deadLettered(ctx, d.ID, d.TenantID, d.EndpointID, d.EventType, at.n, nonZero(int32(at.out.Code)))
 	}
 	return nil
 }
@@ -86,7 +87,7 @@ func (a *Activities) endpointOutcome(ctx context.Context, q *dbq.Queries, d dbq.
 		a.breakerChanged(ctx, d, true, h.BreakerOpenUntil)
 	}
 	if h.IsActive && h.FailingSince != nil && a.now().Sub(*h.FailingSince) > a.Flow.DisableAfter && a.Endpoints != nil {
-		if err := a.autoDisable(ctx, d); err != nil {
+		if _, err := a.autoDisable(ctx, d.TenantID, d.EndpointID); err != nil {
 			return false, err
 		}
 	}
@@ -106,20 +107,20 @@ func (a *Activities) breakerChanged(ctx context.Context, d dbq.GetAttemptContext
 }
 
 // autoDisable switches off an endpoint failing without a success for longer
-// than Flow.DisableAfter.
-func (a *Activities) autoDisable(ctx context.Context, d dbq.GetAttemptContextRow) error {
-	disabled, err := a.Endpoints.DisableFailing(ctx, d.TenantID, d.EndpointID, a.now().Add(-a.Flow.DisableAfter))
+// than Flow.DisableAfter (after an attempt, or found by the reconcile sweep).
+func (a *Activities) autoDisable(ctx context.Context, tenantID, endpointID uuid.UUID) (bool, error) {
+	disabled, err := a.Endpoints.DisableFailing(ctx, tenantID, endpointID, a.now().Add(-a.Flow.DisableAfter))
 	if err != nil {
-		return fmt.Errorf("auto-disable endpoint: %w", err)
+		return false, fmt.Errorf("auto-disable endpoint: %w", err)
 	}
 	if disabled {
-		a.logger().WarnContext(ctx, "endpoint disabled: failing without a success", "endpoint_id", d.EndpointID,
-			"tenant_id", d.TenantID, "after", a.Flow.DisableAfter)
+		a.logger().WarnContext(ctx, "endpoint disabled: failing without a success", "endpoint_id", endpointID,
+			"tenant_id", tenantID, "after", a.Flow.DisableAfter)
 		if a.Metrics != nil {
 			a.Metrics.ObserveAutoDisabled()
 		}
 	}
-	return nil
+	return disabled, nil
 }
 
 // wakeWaiters wakes up to n deliveries of the tenant waiting for capacity

@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/tenancy"
@@ -36,6 +37,15 @@ type principalKey struct{}
 func principalFrom(ctx context.Context) principal {
 	p, _ := ctx.Value(principalKey{}).(principal)
 	return p
+}
+
+// requireAllTenants refuses (403) an admin token scoped to some tenants for
+// an action on what all tenants share: doing names the action.
+func requireAllTenants(ctx context.Context, doing string) error {
+	if !principalFrom(ctx).Claims.AllTenants() {
+		return apperr.Forbidden(doing + " needs an admin token for all tenants (\"*\")")
+	}
+	return nil
 }
 
 // callerFrom is the request's caller as the services take it.

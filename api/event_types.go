@@ -9,7 +9,6 @@ import (
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/catalog"
 )
@@ -112,8 +111,8 @@ func (s *Server) registerEventTypes() {
 }
 
 func (s *Server) putEventType(ctx context.Context, in *eventTypePutInput) (*eventTypeOutput, error) {
-	if !principalFrom(ctx).Claims.AllTenants() {
-		return nil, apperr.Forbidden("changing the shared catalogue needs an admin token for all tenants (\"*\")")
+	if err := requireAllTenants(ctx, "changing the shared catalogue"); err != nil {
+		return nil, err
 	}
 	b := in.Body
 	t, err := catalog.Put(ctx, s.Pool, in.Name, catalog.PutInput{

@@ -70,8 +70,8 @@ func (s *Server) registerPortal() {
 			"this tenant and `manage_webhooks`. The link must be opened within 15 minutes (or the TTL, if shorter); " +
 			"the session ends at `expires_at`. Set HOOKLINE_PUBLIC_URL so the link names the public host.",
 	}, func(ctx context.Context, in *portalSessionCreateInput) (*portalSessionCreateOutput, error) {
-		ttl := portal.DefaultTTL
-		if in.Body != nil && in.Body.TTLSeconds != 0 {
+		var ttl time.Duration // 0: the service's default
+		if in.Body != nil {
 			ttl = time.Duration(in.Body.TTLSeconds) * time.Second
 		}
 		link, err := s.Portal.Create(ctx, callerFrom(ctx), ttl)

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/tenancy"
 )
@@ -44,10 +43,10 @@ func (s *Server) registerTenants() {
 			"only. A taken name is 409.",
 		Errors: []int{http.StatusConflict},
 	}, func(ctx context.Context, in *tenantCreateInput) (*tenantOutput, error) {
-		p := principalFrom(ctx)
-		if !p.Claims.AllTenants() {
-			return nil, apperr.Forbidden("creating a tenant needs an admin token for all tenants (\"*\")")
+		if err := requireAllTenants(ctx, "creating a tenant"); err != nil {
+			return nil, err
 		}
+		p := principalFrom(ctx)
 		t, err := tenancy.CreateTenant(ctx, s.Pool, p.Actor, requestID(ctx), in.Body.Name)
 		if err != nil {
 			return nil, err

@@ -68,7 +68,7 @@ type endpointCreateBody struct {
 	Description string   `json:"description,omitempty" maxLength:"1024"`
 	IsActive    *bool    `json:"is_active,omitempty" doc:"default true"`
 	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
-	RateLimit   *int     `json:"rate_limit,omitempty" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default: no limit)"`
+	RateLimit   *int     `json:"rate_limit,omitempty" nullable:"true" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default and null: no limit)"`
 }
 
 type endpointCreateInput struct {

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -54,3 +56,12 @@ func Tx(ctx context.Context, pool *pgxpool.Pool, fn func(q *dbq.Queries) error) 
 
 // IsNotFound reports whether err says a query matched nothing.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// NoteRetrying puts lastError on open deliveries while an infrastructure
+// fault is retried, best effort and briefly (the database may be what is
+// down), even when ctx is ending.
+func NoteRetrying(ctx context.Context, pool *pgxpool.Pool, ids []uuid.UUID, lastError string) {
+	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = Q(pool).NoteRetrying(noteCtx, dbq.NoteRetryingParams{Ids: ids, LastError: lastError})
+}

@@ -63,7 +63,7 @@ func IngestWorkflow(ctx workflow.Context, in IngestInput) error {
 		handled += len(batch) + len(tooLarge)
 		if handled >= ingestEventsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// Publish what has arrived so no signal is lost across the reset.
-			for batch, tooLarge, _ = b.drain(); len(batch)+len(tooLarge) > 0; batch, tooLarge, _ = b.drain() {
+			for batch, tooLarge = b.drain(); len(batch)+len(tooLarge) > 0; batch, tooLarge = b.drain() {
 				if err := ingest(ctx, in.TenantID, batch, tooLarge); err != nil {
 					return err
 				}
@@ -79,7 +79,7 @@ func ingest(ctx workflow.Context, tenantID uuid.UUID, batch, tooLarge []publish.
 	if len(tooLarge) > 0 {
 		rejected := make([]activities.RejectedEvent, len(tooLarge))
 		for i, ev := range tooLarge {
-			rejected[i] = activities.RejectedEvent{ID: ev.ID, Type: ev.Type, Bytes: len(ev.Payload), Reason: "payload exceeds 256 KiB"}
+			rejected[i] = activities.RejectedEvent{ID: ev.ID, Type: ev.Type, Bytes: len(ev.Payload), Reason: publish.PayloadTooLarge}
 		}
 		if err := workflow.ExecuteActivity(ctx, a.RejectIngestEvents, activities.RejectInput{TenantID: tenantID, Events: rejected}).Get(ctx, nil); err != nil {
 			return err
@@ -112,16 +112,17 @@ func (b *ingestBatcher) next(ctx workflow.Context) (batch, tooLarge []publish.Ev
 	if b.carry == nil {
 		var first publish.Event
 		if ok, _ := b.ch.ReceiveWithTimeout(ctx, ingestIdle, &first); !ok {
-			batch, tooLarge, _ = b.drain()
+			batch, tooLarge = b.drain()
 			return batch, tooLarge, len(batch)+len(tooLarge) == 0
 		}
 		b.carry = &first
 	}
-	return b.drain()
+	batch, tooLarge = b.drain()
+	return batch, tooLarge, false
 }
 
 // drain takes the carried event and buffered ones without blocking.
-func (b *ingestBatcher) drain() (batch, tooLarge []publish.Event, _ bool) {
+func (b *ingestBatcher) drain() (batch, tooLarge []publish.Event) {
 	size := 0
 	for len(batch) < ingestBatch {
 		var ev publish.Event
@@ -137,12 +138,12 @@ func (b *ingestBatcher) drain() (batch, tooLarge []publish.Event, _ bool) {
 			continue
 		case len(batch) > 0 && size+n > ingestBatchBytes:
 			b.carry = &ev
-			return batch, tooLarge, false
+			return batch, tooLarge
 		}
 		batch = append(batch, ev)
 		size += n
 	}
-	return batch, tooLarge, false
+	return batch, tooLarge
 }
 
 // eventBytes is an event's share of an activity input.

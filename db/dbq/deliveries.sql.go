@@ -177,7 +177,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
-       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until, e.breaker_cooldown_seconds,
+       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -194,31 +194,30 @@ type GetAttemptContextParams struct {
 }
 
 type GetAttemptContextRow struct {
-	AsyncCommit            string
-	WaitMs                 int64
-	ID                     uuid.UUID
-	TenantID               uuid.UUID
-	EndpointID             uuid.UUID
-	EventID                string
-	EventType              string
-	Status                 delivery.Status
-	AttemptCount           int32
-	LastStatusCode         *int32
-	LastError              *string
-	NextAttemptAt          *time.Time
-	CreatedAt              time.Time
-	EndpointUrl            *string
-	EndpointActive         *bool
-	SecretCiphertext       []byte
-	Test                   bool
-	PreviousSecrets        [][]byte
-	MaxInFlight            *int32
-	ConsecutiveFailures    *int32
-	FailingSince           *time.Time
-	BreakerOpenUntil       *time.Time
-	BreakerCooldownSeconds *int32
-	EventPayload           []byte
-	EventOccurredAt        *time.Time
+	AsyncCommit         string
+	WaitMs              int64
+	ID                  uuid.UUID
+	TenantID            uuid.UUID
+	EndpointID          uuid.UUID
+	EventID             string
+	EventType           string
+	Status              delivery.Status
+	AttemptCount        int32
+	LastStatusCode      *int32
+	LastError           *string
+	NextAttemptAt       *time.Time
+	CreatedAt           time.Time
+	EndpointUrl         *string
+	EndpointActive      *bool
+	SecretCiphertext    []byte
+	Test                bool
+	PreviousSecrets     [][]byte
+	MaxInFlight         *int32
+	ConsecutiveFailures *int32
+	FailingSince        *time.Time
+	BreakerOpenUntil    *time.Time
+	EventPayload        []byte
+	EventOccurredAt     *time.Time
 }
 
 // Everything one attempt needs, in one round trip, with the flow-control
@@ -259,7 +258,6 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.ConsecutiveFailures,
 		&i.FailingSince,
 		&i.BreakerOpenUntil,
-		&i.BreakerCooldownSeconds,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
@@ -387,8 +385,8 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 }
 
 const insertRecoveryReplays = `-- name: InsertRecoveryReplays :many
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, recovery_id)
-SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.id, $1
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, test, replay_of, recovery_id)
+SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.test, d.id, $1
 FROM deliveries d
 WHERE d.id = ANY($2::uuid[])
   AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id AND r.recovery_id = $1)
@@ -408,7 +406,7 @@ type InsertRecoveryReplaysRow struct {
 }
 
 // Replays the given deliveries for a recovery, each at most once (a retried
-// batch adds nothing).
+// batch adds nothing); test deliveries stay test deliveries, as in a replay.
 func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryReplaysParams) ([]InsertRecoveryReplaysRow, error) {
 	rows, err := q.db.Query(ctx, insertRecoveryReplays, arg.RecoveryID, arg.Ids)
 	if err != nil {

@@ -33,9 +33,9 @@ LIMIT @batch_size;
 
 -- name: InsertRecoveryReplays :many
 -- Replays the given deliveries for a recovery, each at most once (a retried
--- batch adds nothing).
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, recovery_id)
-SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.id, @recovery_id
+-- batch adds nothing); test deliveries stay test deliveries, as in a replay.
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, test, replay_of, recovery_id)
+SELECT gen_random_uuid(), d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.test, d.id, @recovery_id
 FROM deliveries d
 WHERE d.id = ANY(@ids::uuid[])
   AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.replay_of = d.id AND r.recovery_id = @recovery_id)
@@ -133,7 +133,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
        ARRAY(SELECT p.secret_ciphertext FROM webhook_endpoint_previous_secrets p
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
-       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until, e.breaker_cooldown_seconds,
+       e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id

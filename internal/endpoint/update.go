@@ -34,7 +34,7 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 	if p.empty() {
 		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit")
 	}
-	p, err := s.validatePatch(ctx, p)
+	p, err := s.validatePatch(p)
 	if err != nil {
 		return dbq.WebhookEndpoint{}, err
 	}
@@ -73,7 +73,7 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 }
 
 // validatePatch checks and normalises the fields p sets.
-func (s *Service) validatePatch(ctx context.Context, p Patch) (Patch, error) {
+func (s *Service) validatePatch(p Patch) (Patch, error) {
 	if err := validateMaxInFlight("body.max_in_flight", p.MaxInFlight); err != nil {
 		return p, err
 	}

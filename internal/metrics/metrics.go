@@ -164,6 +164,4 @@ func (m *Metrics) IngestRejected(reason string) prometheus.Counter {
 }
 
 // ObserveIngestRejected implements activities.Recorder.
-func (m *Metrics) ObserveIngestRejected(reason string) {
-	m.ingestRejected.WithLabelValues(reason).Inc()
-}
+func (m *Metrics) ObserveIngestRejected(reason string) { m.IngestRejected(reason).Inc() }

@@ -20,6 +20,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/authn"
 )
 
 const (
@@ -83,7 +84,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, ttl time.Duration)
 	l := Link{SessionID: id, Token: token, ExpiresAt: now.Add(ttl)}
 	err = db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		if _, err := q.CreatePortalSession(ctx, dbq.CreatePortalSessionParams{
-			ID: id, TenantID: c.TenantID, CreatedBy: c.Actor.ID, LoginTokenHash: hash(token),
+			ID: id, TenantID: c.TenantID, CreatedBy: c.Actor.ID, LoginTokenHash: authn.HashSecret(token),
 			LoginExpiresAt: now.Add(min(ttl, LinkTTL)), ExpiresAt: l.ExpiresAt,
 		}); err != nil {
 			return err
@@ -96,7 +97,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, ttl time.Duration)
 
 // Usable reports whether the link can still be opened, without using it.
 func (s *Service) Usable(ctx context.Context, linkToken string) error {
-	_, err := db.Q(s.Pool).GetUsablePortalLogin(ctx, hash(linkToken))
+	_, err := db.Q(s.Pool).GetUsablePortalLogin(ctx, authn.HashSecret(linkToken))
 	if errors.Is(err, db.ErrNotFound) {
 		return ErrLinkUnusable
 	}
@@ -108,14 +109,14 @@ func (s *Service) Login(ctx context.Context, linkToken, requestID string) (Sessi
 	token := newToken()
 	var row dbq.PortalSession
 	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) (err error) {
-		row, err = q.ConsumePortalLogin(ctx, dbq.ConsumePortalLoginParams{LoginTokenHash: hash(linkToken), SessionTokenHash: hash(token)})
+		row, err = q.ConsumePortalLogin(ctx, dbq.ConsumePortalLoginParams{LoginTokenHash: authn.HashSecret(linkToken), SessionTokenHash: authn.HashSecret(token)})
 		if errors.Is(err, db.ErrNotFound) {
 			return ErrLinkUnusable
 		}
 		if err != nil {
 			return err
 		}
-		c := audit.Caller{TenantID: row.TenantID, Actor: audit.Actor{Kind: audit.ActorPortal, ID: row.ID.String()}, RequestID: requestID}
+		c := audit.Caller{TenantID: row.TenantID, Actor: Session{ID: row.ID}.Actor(), RequestID: requestID}
 		return c.Record(ctx, q, "portal_session.opened", "portal_session", row.ID.String(), map[string]any{"created_by": row.CreatedBy})
 	})
 	if err != nil {
@@ -130,7 +131,7 @@ func (s *Service) Authenticate(ctx context.Context, sessionToken string) (Sessio
 	if sessionToken == "" {
 		return Session{}, ErrNoSession
 	}
-	row, err := db.Q(s.Pool).GetActivePortalSession(ctx, hash(sessionToken))
+	row, err := db.Q(s.Pool).GetActivePortalSession(ctx, authn.HashSecret(sessionToken))
 	if errors.Is(err, db.ErrNotFound) {
 		return Session{}, ErrNoSession
 	}
@@ -169,9 +170,4 @@ func newToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
 }

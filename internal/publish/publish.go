@@ -24,6 +24,9 @@ import (
 // MaxPayloadBytes bounds an event payload.
 const MaxPayloadBytes = 256 << 10
 
+// PayloadTooLarge is why an event over MaxPayloadBytes is refused.
+const PayloadTooLarge = "payload exceeds 256 KiB"
+
 // Event is what a producer publishes.
 type Event struct {
 	ID         string          `json:"id,omitempty"`
@@ -114,9 +117,5 @@ func (p *Publisher) StartAfterCommit(ctx context.Context, ds []delivery.Ref) {
 	for i, d := range ds {
 		ids[i] = d.ID
 	}
-	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	_ = db.Q(p.Pool).NoteRetrying(noteCtx, dbq.NoteRetryingParams{
-		Ids: ids, LastError: "retrying: the delivery workflow could not be started (Temporal unavailable); reconcile starts it",
-	})
+	db.NoteRetrying(ctx, p.Pool, ids, "retrying: the delivery workflow could not be started (Temporal unavailable); reconcile starts it")
 }

@@ -119,7 +119,7 @@ func Validate(ev *Event) error {
 		return apperr.Invalid("body.type", strings.ToValidUTF8(ev.Type, "\uFFFD"), "type must be 1–255 printable ASCII characters")
 	}
 	if len(ev.Payload) > MaxPayloadBytes {
-		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: "payload exceeds 256 KiB"}
+		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: PayloadTooLarge}
 	}
 	trimmed := bytes.TrimSpace(ev.Payload)
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
