@@ -5,7 +5,9 @@
 package hookline
 
 import (
+	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,6 +23,7 @@ import (
 	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/metrics"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/oauth2cc"
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -47,11 +50,14 @@ type Options struct {
 	ReconcileAfter  time.Duration       // default 30 s
 	Retention       time.Duration       // default 30 days
 	RemoteAttempts  bool
-	RecoverBatch    int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
-	PublicURL       string // base of links the API hands out; empty: the request's host
-	Version         string
-	Metrics         *metrics.Metrics // nil: none
-	Logger          *slog.Logger     // nil: discard
+	// ProbeRunsWorkflow: this process runs a worker (dev, worker), so the
+	// readiness probe waits for its workflow to finish, not just to start.
+	ProbeRunsWorkflow bool
+	RecoverBatch      int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
+	PublicURL         string // base of links the API hands out; empty: the request's host
+	Version           string
+	Metrics           *metrics.Metrics // nil: none
+	Logger            *slog.Logger     // nil: discard
 }
 
 // App is a wired Hookline: its services, activities and workflow client.
@@ -63,6 +69,8 @@ type App struct {
 	Deliveries *deliverylog.Service
 	Portal     *portal.Service
 	Activities *activities.Activities
+	// Readiness backs /readyz and the dev stack's "ready".
+	Readiness *workflows.Readiness
 }
 
 // New wires Hookline from o.
@@ -85,9 +93,19 @@ func New(o Options) *App {
 		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp, Publisher: pub},
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
 		Portal:     &portal.Service{Pool: o.Pool},
+		Readiness:  &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},
 	}
+	// An attempt's own deadline (its endpoint's timeout, else the
+	// deployment's) bounds it; the clients allow the largest.
+	maxTimeout := time.Duration(endpoint.MaxTimeout) * time.Second
 	a.Activities = &activities.Activities{
-		Pool: o.Pool, Box: o.Box, Sender: sender(o.DeliveryTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
+		Pool: o.Pool, Box: o.Box, Sender: sender(maxTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
+		DeliveryTimeout: o.DeliveryTimeout,
+		TLSClients: &delivery.Clients{New: func(cfg *tls.Config) *http.Client {
+			return dialGuard.Client(netguard.ClientOptions{Timeout: maxTimeout, TLS: cfg})
+		}},
+		// Token URLs pass the same guard as deliveries.
+		Tokens: oauth2cc.New(dialGuard.Client(netguard.ClientOptions{Timeout: maxTimeout})),
 		Policy: o.Retry, Flow: o.Flow, Publisher: pub, Endpoints: a.Endpoints, Workflows: disp,
 		ReconcileAfter: o.ReconcileAfter, Retention: o.Retention, Logger: o.Logger,
 	}
@@ -139,7 +157,7 @@ func (o *Options) defaults() {
 // API builds the REST API over the app's services.
 func (a *App) API() *api.Server {
 	d := api.Deps{
-		Pool: a.opts.Pool, JWT: a.opts.JWT, Temporal: a.opts.Temporal, Endpoints: a.Endpoints,
+		Pool: a.opts.Pool, JWT: a.opts.JWT, Ready: a.Readiness.Check, Endpoints: a.Endpoints,
 		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, PublicURL: a.opts.PublicURL,
 		Logger: a.opts.Logger, Version: a.opts.Version,
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
+	"github.com/hookline/hookline/internal/oauth2cc"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/testsignal"
@@ -26,6 +27,13 @@ type Activities struct {
 	Sender *delivery.Sender
 	// ChallengeSender posts verification challenges (same guard, 30 s).
 	ChallengeSender *delivery.Sender
+	// TLSClients keeps the endpoints' mutual-TLS clients (nil: mutual TLS
+	// is not available and such endpoints use the plain client).
+	TLSClients *delivery.Clients
+	// Tokens caches receivers' OAuth2 tokens, shared by concurrent attempts.
+	Tokens *oauth2cc.Cache
+	// DeliveryTimeout is an attempt's HTTP timeout unless its endpoint sets one.
+	DeliveryTimeout time.Duration
 	Policy          delivery.RetryPolicy
 	Flow            delivery.FlowPolicy
 	Publisher       *publish.Publisher

@@ -39,8 +39,14 @@ func (a *Activities) SendChallenge(ctx context.Context, in endpoint.VerifyInput)
 		"type": endpoint.VerificationEventType, "challenge": challenge,
 		"endpoint_id": ep.ID.String(), "timestamp": a.now().UTC().Format("2006-01-02T15:04:05Z"),
 	})
-	msgID := "verify_" + strings.ReplaceAll(uuid.NewString(), "-", "")
-	res := judgeChallenge(a.ChallengeSender.Send(ctx, ep.Url, msgID, body, secrets), challenge)
+	// The challenge goes out as deliveries do: a receiver behind auth or
+	// mutual TLS must be reachable to be verified.
+	req, _, err := a.request(ep.TenantID, ep.ID, ep.Url, endpoint.ColumnsOf(ep))
+	if err != nil {
+		return endpoint.VerifyResult{}, err
+	}
+	req.MsgID, req.Body, req.Secrets = "verify_"+strings.ReplaceAll(uuid.NewString(), "-", ""), body, secrets
+	res := judgeChallenge(a.ChallengeSender.Send(ctx, req), challenge)
 	res.URL = ep.Url
 	return res, nil
 }

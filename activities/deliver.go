@@ -11,6 +11,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/endpoint"
 )
 
 // AttemptInput names one delivery attempt.
@@ -38,7 +39,14 @@ const (
 	reasonEndpointDisabled = "endpoint disabled"
 	reasonEventMissing     = "event missing: its payload was deleted"
 	reasonUndecryptable    = "endpoint secret cannot be decrypted: HOOKLINE_ENCRYPTION_KEY is not the key it was sealed with"
+	reasonControlsUnusable = "endpoint settings unusable: its sealed headers, auth or TLS cannot be decrypted or loaded"
 )
+
+// attemptColumns are the delivery controls loaded with the attempt.
+func attemptColumns(d dbq.GetAttemptContextRow) endpoint.Columns {
+	return endpoint.Columns{Headers: d.Headers, Auth: d.Auth, SecretsCiphertext: d.SecretsCiphertext,
+		RetrySchedule: d.RetrySchedule, TimeoutSeconds: d.TimeoutSeconds}
+}
 
 // AttemptDelivery makes attempt n of a delivery. The flow gate (in the same
 // query that loads the event, endpoint and secrets) first decides whether it
@@ -76,15 +84,21 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	if err != nil {
 		return a.finishWithoutAttempt(ctx, q, d, reasonUndecryptable)
 	}
-	body := delivery.Envelope(d.EventID, d.EventType, *d.EventOccurredAt, d.EventPayload)
+	req, ctl, err := a.request(d.TenantID, d.EndpointID, *d.EndpointUrl, attemptColumns(d))
+	if err != nil {
+		return a.finishWithoutAttempt(ctx, q, d, reasonControlsUnusable)
+	}
+	req.MsgID, req.Body, req.Secrets = d.ID.String(), delivery.Envelope(d.EventID, d.EventType, *d.EventOccurredAt, d.EventPayload), secrets
 	started := a.now()
-	out := a.Sender.Send(ctx, *d.EndpointUrl, d.ID.String(), body, secrets)
+	sendCtx, cancel := context.WithTimeout(ctx, a.timeout(ctl))
+	out := a.Sender.Send(sendCtx, req)
+	cancel()
 	dur := a.now().Sub(started)
 	res := AttemptResult{StatusCode: out.Code, Error: out.Reason}
 	if out.OK() {
 		res.Status = delivery.Succeeded
 	} else {
-		res.Status, res.NextDelay = a.Policy.Next(in.Attempt, out.Retryable, out.RetryAfter, nil)
+		res.Status, res.NextDelay = a.policy(ctl).Next(in.Attempt, out.Retryable, out.RetryAfter, nil)
 	}
 	if err := a.settle(ctx, q, d, attempt{n: in.Attempt, res: res, out: out, started: started, dur: dur}); err != nil {
 		return AttemptResult{}, a.retrying(ctx, d.ID, "record attempt", err)

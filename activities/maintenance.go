@@ -34,6 +34,8 @@ type ReconcileResult struct {
 	Started  int `json:"started"`
 	Settled  int `json:"settled"`
 	Disabled int `json:"disabled,omitempty"`
+	// TLSExpiring counts client certificates announced as expiring.
+	TLSExpiring int `json:"tls_expiring,omitempty"`
 }
 
 // ReconcileDeliveries finds open deliveries whose workflow is not running
@@ -77,8 +79,15 @@ func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, 
 		}
 	}
 	res.Started = len(start)
-	res.Disabled, err = a.disableFailing(ctx)
-	return res, err
+	if res.Disabled, err = a.disableFailing(ctx); err != nil {
+		return res, err
+	}
+	if a.Endpoints != nil {
+		if res.TLSExpiring, err = a.Endpoints.AnnounceExpiringTLS(ctx); err != nil {
+			return res, fmt.Errorf("announce expiring certificates: %w", err)
+		}
+	}
+	return res, nil
 }
 
 // disableFailing switches off endpoints failing past Flow.DisableAfter that

@@ -34,7 +34,7 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 	rec, err := q.RecordAttempt(ctx, dbq.RecordAttemptParams{
 		Status: at.res.Status, AttemptCount: int32(at.n), LastStatusCode: nonZero(int32(at.out.Code)),
 		LastError: nonEmpty(at.out.Reason), NextAttemptAt: next, ID: d.ID, StartedAt: at.started,
-		DurationMs: int32(at.dur.Milliseconds()), ResponseBody: nonEmpty(at.out.Body),
+		DurationMs: int32(at.dur.Milliseconds()), ResponseBody: nonEmpty(at.out.Body), RequestHeaders: at.out.Headers,
 	})
 	if db.IsNotFound(err) {
 		return nil // recorded by an earlier try of this activity

@@ -15,7 +15,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/sdk/client"
 
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/deliverylog"
@@ -27,9 +26,10 @@ import (
 // Deps is what the API needs from the process that hosts it: the services
 // its handlers call, and what authentication and readiness read.
 type Deps struct {
-	Pool       *pgxpool.Pool // API keys, tenants, audit log, readiness
-	JWT        *authn.JWTVerifier
-	Temporal   client.Client // readiness
+	Pool *pgxpool.Pool // API keys, tenants, audit log, readiness
+	JWT  *authn.JWTVerifier
+	// Ready reports whether a delivery workflow can start now (readiness).
+	Ready      func(context.Context) error
 	Endpoints  *endpoint.Service
 	Deliveries *deliverylog.Service
 	Publisher  *publish.Publisher
@@ -166,7 +166,7 @@ func (s *Server) registerHealth() {
 	huma.Register(s.api, huma.Operation{
 		OperationID: "get-readiness", Method: http.MethodGet, Path: "/readyz", Security: anonymous,
 		Summary: "Readiness", Tags: []string{tagHealth},
-		Description: "200 when Postgres and Temporal answer; 503 (with the failing check) otherwise.",
+		Description: "200 when Postgres answers and a delivery workflow can be started now (Temporal up, search attributes usable); 503 (with the failing check) otherwise.",
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		ctx, cancel := context.WithTimeout(ctx, healthTimeout)
@@ -177,10 +177,10 @@ func (s *Server) registerHealth() {
 		if err := s.Pool.Ping(ctx); err != nil {
 			out.Body.Checks["postgres"], failed = "unreachable", true
 		}
-		if s.Temporal == nil {
+		if s.Ready == nil {
 			out.Body.Checks["temporal"], failed = "not configured", true
-		} else if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-			out.Body.Checks["temporal"], failed = "unreachable", true
+		} else if err := s.Ready(ctx); err != nil {
+			out.Body.Checks["temporal"], failed = "not ready", true
 		}
 		if failed {
 			return nil, huma.NewError(http.StatusServiceUnavailable, "not ready: "+summarize(out.Body.Checks))

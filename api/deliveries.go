@@ -40,6 +40,8 @@ type Attempt struct {
 	StatusCode   *int      `json:"status_code"`
 	Error        *string   `json:"error"`
 	ResponseBody *string   `json:"response_body" doc:"first 4 KiB of the response"`
+	// Names only: the values may be credentials.
+	RequestHeaders []string `json:"request_headers" doc:"names of the request headers sent (lower case; never their values)"`
 }
 
 // DeliveryDetail is a delivery with its payload and attempts.
@@ -179,7 +181,7 @@ func (s *Server) getDelivery(ctx context.Context, in *DeliveryPath) (*deliveryDe
 	for i, a := range d.Attempts {
 		out.Body.Attempts[i] = Attempt{
 			Number: int(a.Number), StartedAt: a.StartedAt, DurationMs: int(a.DurationMs),
-			StatusCode: intPtr(a.StatusCode), Error: a.Error, ResponseBody: a.ResponseBody,
+			StatusCode: intPtr(a.StatusCode), Error: a.Error, ResponseBody: a.ResponseBody, RequestHeaders: nonNilStrings(a.RequestHeaders),
 		}
 	}
 	return out, nil
@@ -246,4 +248,11 @@ func (s *Server) recoverEndpoint(ctx context.Context, in *recoverInput) (*recove
 	out := &recoverOutput{Status: http.StatusAccepted}
 	out.Body.ID, out.Body.Deliveries = r.ID, r.Deliveries
 	return out, nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -110,7 +110,7 @@ func TestHandlerReads(t *testing.T) {
 	}{
 		{"event types", "/v1/webhooks/event-types", h.manageKey, func(t *testing.T, body []byte) {
 			var names []string
-			if err := json.Unmarshal(body, &names); err != nil || len(names) != 7 || slices.Contains(names, "webhook.test") {
+			if err := json.Unmarshal(body, &names); err != nil || len(names) != 8 || slices.Contains(names, "webhook.test") {
 				t.Fatalf("event types %v (%v)", names, err)
 			}
 		}},

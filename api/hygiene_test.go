@@ -90,36 +90,11 @@ func TestSecretHygiene(t *testing.T) {
 	haystacks["database"] = db.String()
 
 	// Every workflow history of the tenant.
-	resp, err := env.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Namespace: env.Namespace, Query: `HooklineTenantId = "` + env.A.ID.String() + `"`,
-	})
-	if err != nil {
-		t.Fatal(err)
+	hist, runs := tenantHistories(t, env, env.A)
+	if runs < 4 {
+		t.Fatalf("found %d workflows of the tenant, want deliveries, replay, test and verification", runs)
 	}
-	if len(resp.Executions) < 4 {
-		t.Fatalf("found %d workflows of the tenant, want deliveries, replay, test and verification", len(resp.Executions))
-	}
-	var hist strings.Builder
-	for _, ex := range resp.Executions {
-		var events []*historypb.HistoryEvent
-		it := env.Temporal.GetWorkflowHistory(ctx, ex.Execution.WorkflowId, ex.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		for it.HasNext() {
-			e, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			events = append(events, e)
-		}
-		b, _ := protojson.Marshal(&historypb.History{Events: events})
-		hist.Write(b)
-		// Payloads are base64 in protojson; decode them to search the JSON.
-		for _, e := range events {
-			for _, p := range payloadsOf(e) {
-				hist.Write(p)
-			}
-		}
-	}
-	haystacks["temporal histories"] = hist.String()
+	haystacks["temporal histories"] = hist
 
 	// Positive controls: the searches do see what is there.
 	if !strings.Contains(string(cr.Body), secrets[0]) || !strings.Contains(haystacks["temporal histories"], `"delivery_id":"`+failed+`"`) ||
@@ -163,4 +138,38 @@ func payloadsOf(e *historypb.HistoryEvent) [][]byte {
 		}
 		s = s[j:]
 	}
+}
+
+// tenantHistories is every workflow history of the tenant as text, with
+// payloads decoded, and the number of runs read.
+func tenantHistories(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := env.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: env.Namespace, Query: `HooklineTenantId = "` + tenant.ID.String() + `"`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist strings.Builder
+	for _, ex := range resp.Executions {
+		var events []*historypb.HistoryEvent
+		it := env.Temporal.GetWorkflowHistory(ctx, ex.Execution.WorkflowId, ex.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		b, _ := protojson.Marshal(&historypb.History{Events: events})
+		hist.Write(b)
+		// Payloads are base64 in protojson; decode them to search the JSON.
+		for _, e := range events {
+			for _, p := range payloadsOf(e) {
+				hist.Write(p)
+			}
+		}
+	}
+	return hist.String(), len(resp.Executions)
 }

@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,6 +101,19 @@ func uiBrowser(t *testing.T, width, height int) *browsertest.Browser {
 // attribute, which no longer shows once the user typed).
 func uiClear(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](`document.getElementById('` + id + `').value = ''`)
+}
+
+// uiSetText sets the value of the input or textarea with id (faster than
+// typing a PEM block key by key).
+func uiSetText(id, value string) chromedp.Action[chromedp.Void] {
+	js, _ := json.Marshal(value)
+	return chromedp.Evaluate[chromedp.Void](`document.getElementById('` + id + `').value = ` + string(js))
+}
+
+// uiSelect chooses value in the select with id and fires its change event,
+// as a user's choice does (chromedp.SetValue fires none).
+func uiSelect(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(s => { s.value = '` + value + `'; s.dispatchEvent(new Event('change', {bubbles: true})); })(document.getElementById('` + id + `'))`)
 }
 
 // uiDo runs steps like b.Do, each call bounded by 45 s (the browser's own
@@ -596,7 +612,8 @@ func TestPortalScreenshots(t *testing.T) {
 	})
 	up := hooklinetest.NewReceiver(t)
 	up.SetHandler(hooklinetest.Echo)
-	failing := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": down.URL + "/orders/webhooks", "events": []string{"comment.created"}, "description": "Order service (staging)"})
+	failing := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": down.URL + "/orders/webhooks", "events": []string{"comment.created"}, "description": "Order service (staging)",
+		"headers": map[string]any{"X-Region": "eu-west", "X-Api-Key": "k_123"}, "auth": map[string]any{"type": "bearer", "token": "t_123"}, "timeout_seconds": 10})
 	healthy := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": up.URL + "/hooks/hookline", "events": []string{"*"}, "description": "Production receiver", "rate_limit": 50})
 	if r := env.Do(http.MethodPost, "/v1/webhooks/"+healthy.ID.String()+"/verify", env.A.Key, nil); r.Status != http.StatusOK {
 		t.Fatalf("verify: %d %s", r.Status, r.Body)
@@ -642,10 +659,162 @@ func TestPortalScreenshots(t *testing.T) {
 		base := env.URL + "/portal/#/endpoints/" + failing.ID.String()
 		uiDo(t, b, chromedp.Navigate(base), chromedp.WaitVisible(uiID("endpoint-props")))
 		save("endpoint")
+		uiDo(t, b, chromedp.Navigate(base+"/edit"), chromedp.WaitVisible(uiCSS(`#endpoint-form`)))
+		save("endpoint-edit")
 		uiDo(t, b, chromedp.Navigate(base+"/deliveries"), chromedp.WaitVisible(uiID("deliveries-table")))
 		save("deliveries")
 		uiDo(t, b, chromedp.Navigate(base+"/deliveries/"+dead[0].ID.String()), chromedp.WaitVisible(uiID("attempts-table")))
 		save("delivery")
 		uiNoForeign(t, env, b)
 	}
+}
+
+// Delivery controls from the portal: an endpoint created with a plain and a
+// sensitive header, bearer auth, a retry schedule and a timeout is stored so,
+// and no page shows a secret; editing only the plain header sends only that
+// header, so the sensitive header and the auth are kept (the receiver gets
+// all three); the delivery page lists the header names sent; a bad TLS pair
+// is refused next to the form and a good one is summarised; changing the
+// auth asks for its secret again; removing everything sends nulls.
+func TestPortalDeliveryControls(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	rc := hooklinetest.NewReceiver(t)
+	const apiKey, token = "key-value-9f3e1d", "bearer-token-7c2a5b"
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	// noSecrets fails if a secret is in the page, as markup or as a value.
+	noSecrets := func(where string, secrets ...string) {
+		t.Helper()
+		shown := browsertest.Run(t, b, chromedp.Evaluate[string](`document.documentElement.outerHTML + '\n' +
+			[...document.querySelectorAll('input, textarea')].map(c => c.value).join('\n')`))
+		for _, s := range append([]string{apiKey, token}, secrets...) {
+			if strings.Contains(shown, s) {
+				t.Fatalf("%s shows the secret %q", where, s)
+			}
+		}
+	}
+	getEP := func(id string) api.Endpoint {
+		t.Helper()
+		var e api.Endpoint
+		env.Do(http.MethodGet, "/v1/webhooks/"+id, env.A.Key, nil).JSON(t, &e)
+		return e
+	}
+
+	uiDo(t, b, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)),
+		chromedp.Click(uiID("event-comment.created")),
+		chromedp.SendKeys(uiCSS(`#ep-url`), rc.URL+"/hook"),
+		chromedp.Click(uiID("add-header")), chromedp.SendKeys(uiCSS(`#hdr-name-0`), "X-Region"), chromedp.SendKeys(uiCSS(`#hdr-value-0`), "eu-west"),
+		chromedp.Click(uiID("add-header")), chromedp.SendKeys(uiCSS(`#hdr-name-1`), "X-Api-Key"), chromedp.SendKeys(uiCSS(`#hdr-value-1`), apiKey),
+		uiSelect("ep-auth-type", "bearer"), chromedp.WaitVisible(uiCSS(`#ep-auth-token`)), chromedp.SendKeys(uiCSS(`#ep-auth-token`), token),
+		chromedp.SendKeys(uiCSS(`#ep-retry`), "1s, 5m"), chromedp.SendKeys(uiCSS(`#ep-timeout`), "10"))
+	if missing := uiUnlabelled(t, b); len(missing) > 0 {
+		t.Fatalf("controls without a label: %v", missing)
+	}
+	uiDo(t, b, chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiID("secret-value")))
+	var list struct{ Data []api.Endpoint }
+	env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil).JSON(t, &list)
+	if len(list.Data) != 1 {
+		t.Fatalf("endpoints after the form: %s", show(list.Data))
+	}
+	ep := list.Data[0]
+	id := ep.ID.String()
+	if !maps.Equal(ep.Headers, map[string]string{"X-Region": "eu-west"}) || !slices.Equal(ep.SensitiveHeaders, []string{"X-Api-Key"}) ||
+		ep.Auth == nil || ep.Auth.Type != "bearer" || !slices.Equal(ep.RetrySchedule, []string{"1s", "5m"}) ||
+		ep.TimeoutSeconds == nil || *ep.TimeoutSeconds != 10 || ep.TLS != nil {
+		t.Fatalf("stored controls: %s", show(ep))
+	}
+
+	// The endpoint page: the plain header's value, the sensitive one's name only.
+	noSecrets("the endpoint page")
+	detail := browsertest.Run(t, b, chromedp.Evaluate[map[string]string](`(() => { const q = s => document.querySelector(s);
+		return { region: q('[data-testid="header-item"][data-name="X-Region"]').textContent,
+			key: q('[data-testid="header-item"][data-name="X-Api-Key"]').dataset.sensitive,
+			auth: q('[data-testid="prop-auth"]').dataset.authType, retry: q('[data-testid="prop-retry"]').textContent,
+			timeout: q('[data-testid="prop-timeout"]').textContent, tls: q('[data-testid="prop-tls"]').textContent } })()`))
+	if !strings.Contains(detail["region"], "eu-west") || detail["key"] != "true" || detail["auth"] != "bearer" ||
+		!strings.Contains(detail["retry"], "1s") || !strings.Contains(detail["retry"], "5m") || detail["timeout"] != "10 s" || detail["tls"] != "none" {
+		t.Fatalf("endpoint page shows %v", detail)
+	}
+
+	// Edit only the plain header: the patch names only it.
+	uiDo(t, b, chromedp.Click(uiID("edit-link")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)),
+		chromedp.WaitVisible(uiCSS(`[data-testid="header-row"][data-name="X-Api-Key"][data-sensitive="true"] [data-testid="header-hidden"]`)))
+	noSecrets("the edit form")
+	if tp := browsertest.Run(t, b, chromedp.Evaluate[string](`document.getElementById('ep-auth-type').value`)); tp != "bearer" {
+		t.Fatalf("the edit form's auth type is %q", tp)
+	}
+	region := browsertest.Run(t, b, chromedp.Evaluate[string](`document.querySelector('[data-testid="header-row"][data-name="X-Region"] [data-testid="header-value"]').id`))
+	uiDo(t, b, chromedp.Evaluate[chromedp.Void](`(() => { window.patches = []; const f = window.fetch;
+			window.fetch = (u, init) => { if (init && init.method === 'PATCH') window.patches.push(JSON.parse(init.body)); return f(u, init); }; })()`),
+		uiClear(region), chromedp.SendKeys(uiCSS("#"+region), "us-east"),
+		chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+	if sent := browsertest.Run(t, b, chromedp.Evaluate[string](`JSON.stringify(window.patches)`)); sent != `[{"headers":{"X-Region":"us-east"}}]` {
+		t.Fatalf("the edit sent %s", sent)
+	}
+	if e := getEP(id); !maps.Equal(e.Headers, map[string]string{"X-Region": "us-east"}) || !slices.Equal(e.SensitiveHeaders, []string{"X-Api-Key"}) ||
+		e.Auth == nil || e.Auth.Type != "bearer" || !slices.Equal(e.RetrySchedule, []string{"1s", "5m"}) {
+		t.Fatalf("after the edit: %s", show(e))
+	}
+	d := publishOne(t, env, env.A, id)
+	env.WaitDelivery(d.ID.String(), "succeeded", 20*time.Second)
+	got := rc.Requests()[len(rc.Requests())-1].Header
+	if got.Get("X-Region") != "us-east" || got.Get("X-Api-Key") != apiKey || got.Get("Authorization") != "Bearer "+token {
+		t.Fatalf("receiver headers after the edit: %v", got)
+	}
+
+	// The delivery page lists the header names sent, never a value.
+	uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+id+"/deliveries/"+d.ID.String()),
+		chromedp.WaitVisible(uiID("attempt-request-headers")))
+	names := browsertest.Run(t, b, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="attempt-request-headers"] li')].map(li => li.textContent)`))
+	for _, want := range []string{"authorization", "x-api-key", "x-region", "webhook-signature"} {
+		if !slices.Contains(names, want) {
+			t.Fatalf("the delivery page lists headers %v, lacking %s", names, want)
+		}
+	}
+	noSecrets("the delivery page")
+
+	// Mutual TLS: a key that is not the certificate's is refused next to the
+	// form; the right pair is saved and summarised, its key never shown.
+	cert := hooklinetest.Issue(t, nil, "portal-client", time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour))
+	other := hooklinetest.Issue(t, nil, "other", time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour))
+	keyBody := strings.Split(cert.KeyPEM, "\n")[1]
+	edit := env.URL + "/portal/#/endpoints/" + id + "/edit"
+	uiDo(t, b, chromedp.Navigate(edit), chromedp.WaitVisible(uiCSS(`#ep-tls-cert`)),
+		uiSetText("ep-tls-cert", cert.CertPEM), uiSetText("ep-tls-key", other.KeyPEM),
+		chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiID("problem-error")),
+		chromedp.WaitVisible(uiCSS(`#ep-tls-key[aria-invalid="true"]`)))
+	if errs := browsertest.Run(t, b, chromedp.Text(uiCSS(`#page-message`))); !strings.Contains(errs, "body.tls.client_key_pem") {
+		t.Fatalf("problem shown: %q", errs)
+	}
+	uiDo(t, b, uiSetText("ep-tls-key", cert.KeyPEM), chromedp.Click(uiID("endpoint-submit")),
+		chromedp.WaitVisible(uiCSS(`#page-message.success`)), chromedp.WaitVisible(uiCSS(`[data-testid="prop-tls"] [data-testid="tls-summary"]`)))
+	if e := getEP(id); e.TLS == nil || !strings.Contains(e.TLS.ClientCertSubject, "portal-client") || len(e.SensitiveHeaders) != 1 || e.Auth == nil {
+		t.Fatalf("after setting TLS: %s", show(e))
+	}
+	if s := browsertest.Run(t, b, chromedp.Text(uiID("prop-tls"))); !strings.Contains(s, "portal-client") {
+		t.Fatalf("TLS summary %q", s)
+	}
+	noSecrets("the endpoint page with TLS", keyBody)
+
+	// Changing the auth asks for its secret again; then remove everything.
+	uiDo(t, b, chromedp.Click(uiID("edit-link")), chromedp.WaitVisible(uiCSS(`#endpoint-form [data-testid="tls-summary"]`)),
+		uiSelect("ep-auth-type", "basic"), chromedp.SendKeys(uiCSS(`#ep-auth-username`), "hook"),
+		chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#ep-auth-password[aria-invalid="true"]`)))
+	if errs := browsertest.Run(t, b, chromedp.Text(uiCSS(`#page-message`))); !strings.Contains(errs, "body.auth.password") {
+		t.Fatalf("problem shown: %q", errs)
+	}
+	noSecrets("the edit form with TLS", keyBody)
+	uiDo(t, b, uiSelect("ep-auth-type", ""),
+		chromedp.Click(uiCSS(`[data-testid="header-row"][data-name="X-Api-Key"] [data-testid="header-remove"]`)),
+		uiClear("ep-retry"), uiClear("ep-timeout"), chromedp.Click(uiID("tls-remove")),
+		chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+	if e := getEP(id); !maps.Equal(e.Headers, map[string]string{"X-Region": "us-east"}) || len(e.SensitiveHeaders) != 0 ||
+		e.Auth != nil || e.TLS != nil || e.RetrySchedule != nil || e.TimeoutSeconds != nil {
+		t.Fatalf("after removing the controls: %s", show(e))
+	}
+	if s := browsertest.Run(t, b, chromedp.Text(uiID("prop-retry"))); s != "default" {
+		t.Fatalf("retry schedule shown as %q", s)
+	}
+	uiNoForeign(t, env, b)
 }

@@ -28,8 +28,9 @@ type Endpoint struct {
 	Health                 string     `json:"health" enum:"healthy,failing,disabled" doc:"healthy; failing (attempts failed since failing_since; while the circuit breaker is open no attempts go out); disabled (is_active false)"`
 	FailingSince           *time.Time `json:"failing_since" doc:"first failed attempt since the last success; null when healthy"`
 	DisabledReason         *string    `json:"disabled_reason" doc:"\"failing\": Hookline disabled it after HOOKLINE_DISABLE_AFTER (default 120 h) of failures; enable it again with is_active true"`
-	CreatedAt              time.Time  `json:"created_at"`
-	UpdatedAt              time.Time  `json:"updated_at"`
+	EndpointControls
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // EndpointWithSecret is returned by create only.
@@ -48,7 +49,8 @@ func toEndpoint(e dbq.WebhookEndpoint) Endpoint {
 		ID: e.ID, URL: e.Url, Description: e.Description, Events: e.Events, IsActive: e.IsActive,
 		VerifiedAt: e.VerifiedAt, LastVerificationAt: e.LastVerificationAt, LastVerificationReason: e.LastVerificationReason,
 		MaxInFlight: int(e.MaxInFlight), RateLimit: rate, Health: string(endpoint.HealthOf(e)),
-		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, EndpointControls: toControls(e),
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
 
@@ -69,6 +71,7 @@ type endpointCreateBody struct {
 	IsActive    *bool    `json:"is_active,omitempty" doc:"default true"`
 	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
 	RateLimit   *int     `json:"rate_limit,omitempty" nullable:"true" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default and null: no limit)"`
+	ControlsCreateBody
 }
 
 type endpointCreateInput struct {
@@ -95,6 +98,7 @@ type endpointUpdateInput struct {
 		Description *string     `json:"description,omitempty" maxLength:"1024"`
 		MaxInFlight *int        `json:"max_in_flight,omitempty" minimum:"1" maximum:"100"`
 		RateLimit   OptionalInt `json:"rate_limit,omitempty" doc:"deliveries per second at most (1–10000); null removes the limit"`
+		ControlsPatchBody
 	}
 }
 
@@ -146,9 +150,10 @@ func (s *Server) registerEndpoints() {
 	register(s, scopeTenant, authn.PermManageWebhooks, huma.Operation{
 		OperationID: "update-webhook-endpoint", Method: http.MethodPatch, Path: "/webhooks/{endpoint_id}",
 		Summary: "Update a webhook endpoint", Tags: []string{tagEndpoints},
-		Description: "Partial update of `url`, `events`, `is_active` and `description`; omitted fields keep their " +
+		Description: "Partial update of `url`, `events`, `is_active`, `description`, flow control and delivery controls; omitted fields keep their " +
 			"value, an empty patch is 422. A new URL clears `verified_at`. Deactivating stops new deliveries and " +
-			"fails pending retries.",
+			"fails pending retries. `headers` is a merge patch (a name set to null removes it); `auth` and `tls` " +
+			"are replaced whole (send the secrets again) or removed with null.",
 		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, s.updateEndpoint)
 
@@ -188,6 +193,7 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	b := in.Body
 	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
 		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive, MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit,
+		Controls: b.domain(),
 	}, func(c endpoint.Created) any {
 		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
@@ -211,7 +217,8 @@ func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGe
 
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
 	b := in.Body
-	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight}
+	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight,
+		Controls: b.domain()}
 	if b.RateLimit.Set {
 		p.RateLimit = &endpoint.RateLimit{PerSecond: b.RateLimit.Value}
 	}

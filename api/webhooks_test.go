@@ -94,7 +94,7 @@ func TestEventTypes(t *testing.T) {
 		var names []string
 		r.JSON(t, &names)
 		// The producer types and the operational ones (subscribed by name).
-		if r.Status != http.StatusOK || len(names) != 7 || strings.Contains(string(r.Body), "webhook.test") || !slices.Contains(names, "endpoint.disabled") {
+		if r.Status != http.StatusOK || len(names) != 8 || strings.Contains(string(r.Body), "webhook.test") || !slices.Contains(names, "endpoint.disabled") || !slices.Contains(names, "endpoint.tls_expiring") {
 			t.Fatalf("%s: %d %s", p.Name, r.Status, r.Body)
 		}
 	}

@@ -31,7 +31,7 @@ func TestMigrateIsIdempotentAndSeedsCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{"comment.created": true, "comment.updated": true, "comment.deleted": true, "reaction.added": true, "member.joined": true,
-		"endpoint.disabled": true, "delivery.dead_lettered": true} // operational: subscribed to by name
+		"endpoint.disabled": true, "delivery.dead_lettered": true, "endpoint.tls_expiring": true} // operational: subscribed to by name
 	if len(names) != len(want) {
 		t.Fatalf("catalogue = %v", names)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,13 +75,56 @@ func (d *Dispatcher) StartOptions(ref delivery.Ref) client.StartWorkflowOptions 
 // delivery whose workflow runs or completed is not an error.
 func (d *Dispatcher) Start(ctx context.Context, refs []delivery.Ref) error {
 	return d.each(len(refs), func(i int) error {
-		_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(refs[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: refs[i].ID, RemoteAttempts: d.RemoteAttempts})
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			return nil
-		}
-		return err
+		return retryTransient(ctx, func() error {
+			_, err := d.Client.ExecuteWorkflow(ctx, d.StartOptions(refs[i]), DeliveryWorkflow, DeliveryInput{DeliveryID: refs[i].ID, RemoteAttempts: d.RemoteAttempts})
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if errors.As(err, &started) {
+				return nil
+			}
+			return err
+		})
 	})
+}
+
+// startBackoff is the wait before each retry of a start that failed for a
+// transient reason: about 1.5 s in all, then reconcile is the safety net.
+var startBackoff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+
+// retryTransient runs call, and again after each startBackoff wait while
+// it fails for a reason that heals by itself.
+func retryTransient(ctx context.Context, call func() error) error {
+	err := call()
+	for _, wait := range startBackoff {
+		if err == nil || !transient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		err = call()
+	}
+	return err
+}
+
+// transient reports a Temporal error that a retry soon may not meet: the
+// frontend unreachable or overloaded, or a search attribute registered a
+// moment ago and not yet usable by this frontend.
+func transient(err error) bool {
+	var (
+		unavailable *serviceerror.Unavailable
+		exhausted   *serviceerror.ResourceExhausted
+		deadline    *serviceerror.DeadlineExceeded
+		invalid     *serviceerror.InvalidArgument
+	)
+	switch {
+	case errors.As(err, &unavailable), errors.As(err, &exhausted), errors.As(err, &deadline):
+		return true
+	case errors.As(err, &invalid):
+		return strings.Contains(invalid.Message, "search attribute")
+	}
+	return false
 }
 
 // verifyWaitMargin is how long past the workflow's own 30 s timer Verify

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -73,15 +74,22 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger, migrate b
 	return pool, nil
 }
 
+// newBox builds the keyring: HOOKLINE_ENCRYPTION_KEYS when set, else
+// HOOKLINE_ENCRYPTION_KEY as a one-key list.
 func newBox(cfg *config.Config) (*secretbox.Box, error) {
-	if cfg.EncryptionKey == "" {
-		return nil, errors.New("HOOKLINE_ENCRYPTION_KEY is not set (32 bytes, base64; `hookline dev` generates one)")
+	env, list := cfg.EncryptionKeyList()
+	if list == "" {
+		return nil, errors.New("HOOKLINE_ENCRYPTION_KEY is not set (32 bytes, base64; `hookline dev` generates one; HOOKLINE_ENCRYPTION_KEYS lists several)")
 	}
-	key, err := secretbox.ParseKey(cfg.EncryptionKey)
+	keys, err := secretbox.ParseKeys(list)
 	if err != nil {
-		return nil, fmt.Errorf("HOOKLINE_ENCRYPTION_KEY: %w", err)
+		return nil, fmt.Errorf("%s: %w", env, err)
 	}
-	return secretbox.New(key)
+	box, err := secretbox.NewKeyring(keys)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", env, err)
+	}
+	return box, nil
 }
 
 func jwtConfig(cfg *config.Config) (authn.JWTConfig, error) {
@@ -145,6 +153,8 @@ type openOptions struct {
 	// Origin names this process for the encryption key check (who first
 	// used the database's key).
 	Origin string
+	// RunsWorker: this process runs a worker (dev, worker).
+	RunsWorker bool
 }
 
 // newServices opens what every long-running subcommand needs and wires the app.
@@ -183,7 +193,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
 		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts,
-		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log,
+		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log, ProbeRunsWorkflow: o.RunsWorker,
 	})
 	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, app: app}, nil
 }
@@ -195,7 +205,8 @@ func keyMismatch(err error) error {
 	if !errors.As(err, &mm) {
 		return err
 	}
-	return fmt.Errorf("refusing to start: %w. Set HOOKLINE_ENCRYPTION_KEY to the key this database was set up with "+
+	return fmt.Errorf("refusing to start: %w. Set HOOKLINE_ENCRYPTION_KEY to the key this database was set up with, "+
+		"or keep that key listed in HOOKLINE_ENCRYPTION_KEYS until `hookline keys rotate` has finished "+
 		"(every endpoint secret would fail to decrypt otherwise)", err)
 }
 
@@ -253,12 +264,21 @@ func newHTTPServer(addr string, h http.Handler) *http.Server {
 
 // serveHTTP serves h on addr until ctx ends, then drains in-flight requests.
 func serveHTTP(ctx context.Context, log *slog.Logger, name, addr string, h http.Handler) error {
-	srv := newHTTPServer(addr, h)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", name, addr, err)
+	}
+	return serveListener(ctx, log, name, ln, h)
+}
+
+// serveListener serves h on ln until ctx ends, then drains in-flight requests.
+func serveListener(ctx context.Context, log *slog.Logger, name string, ln net.Listener, h http.Handler) error {
+	srv := newHTTPServer(ln.Addr().String(), h)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("%s on %s: %w", name, addr, err)
+		return fmt.Errorf("%s on %s: %w", name, ln.Addr(), err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)

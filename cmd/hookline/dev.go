@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,7 +24,6 @@ import (
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/config"
-	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/devstack"
 	"github.com/hookline/hookline/internal/keycheck"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -155,7 +155,7 @@ func devPostgres(ctx context.Context, cmd *cobra.Command, cfg *config.Config, lo
 // ready once a delivery workflow can run, and waits for Ctrl-C.
 func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config, log *slog.Logger, tsrv *devstack.Temporal) error {
 	dir, _ := filepath.Abs(cfg.DataDir)
-	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true, Origin: "hookline dev in " + dir})
+	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true, RunsWorker: true, Origin: "hookline dev in " + dir})
 	var mm *keycheck.MismatchError
 	if errors.As(err, &mm) {
 		return fmt.Errorf("%w\nTo use this database, run `make run` in the folder whose %s holds its key, or export "+
@@ -175,68 +175,39 @@ func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config,
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runWorker(gctx) })
+	// The API and dev.env appear only once a delivery workflow has run: a
+	// fresh cluster refuses its just-registered search attributes for a
+	// few seconds, and a publish in that window would wait for reconcile.
+	began := time.Now()
+	if err := s.app.Readiness.Wait(gctx, 2*time.Minute); err != nil {
+		stop()
+		// A worker that failed is why the probe gave up: say so.
+		if werr := g.Wait(); werr != nil && !errors.Is(werr, context.Canceled) {
+			return werr
+		}
+		return err
+	}
+	log.Info("delivery workflows runnable", "after", time.Since(began).Round(time.Millisecond))
+	// Bound before dev.env is written: a script that waits for the file
+	// can call the API at once.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		stop()
+		_ = g.Wait()
+		return fmt.Errorf("api on %s: %w", cfg.HTTPAddr, err)
+	}
 	g.Go(func() error {
-		return serveHTTP(gctx, log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
+		return serveListener(gctx, log, "api", ln, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
 	})
 	if err := writeDevEnv(cfg, creds); err != nil {
 		stop()
 		_ = g.Wait()
 		return err
 	}
-	if err := s.canary(gctx); err != nil {
-		stop()
-		// A worker or server that failed is why the canary gave up: say so.
-		if werr := g.Wait(); werr != nil && !errors.Is(werr, context.Canceled) {
-			return werr
-		}
-		return err
-	}
 	printReady(cmd.OutOrStdout(), cfg, tsrv, creds)
 	err = g.Wait()
 	log.Info("stopped")
 	return err
-}
-
-// canary runs readiness workflows, started exactly like a delivery (every
-// search attribute, eager start), until one completes: "ready" then means a
-// delivery published now runs now. A fresh cluster takes a few seconds to
-// accept search attributes it has just registered.
-func (s *services) canary(ctx context.Context) error {
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
-		err := s.readinessRun(ctx)
-		if err == nil {
-			s.log.Info("delivery workflows runnable", "after", time.Since(start).Round(time.Millisecond))
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("delivery workflows not runnable after %s: %w", time.Since(start).Round(time.Second), err)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-func (s *services) readinessRun(ctx context.Context) error {
-	ref := delivery.Ref{ID: uuid.New(), EventType: workflows.ReadinessStatus}
-	opts := s.app.Dispatcher.StartOptions(ref)
-	opts.ID = "hookline-readiness-" + ref.ID.String()
-	opts.WorkflowExecutionTimeout = time.Minute
-	run, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.ReadinessWorkflow)
-	if err != nil {
-		return err
-	}
-	// An upsert the server refuses fails the workflow task, which is
-	// retried, not the run: give up on this run after a few seconds.
-	runCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := run.Get(runCtx, nil); err != nil {
-		_ = s.temporal.TerminateWorkflow(context.WithoutCancel(ctx), opts.ID, "", "readiness check timed out")
-		return err
-	}
-	return nil
 }
 
 // ensureDevSecrets generates the admin JWT secret and the encryption key on
@@ -249,7 +220,9 @@ func ensureDevSecrets(cfg *config.Config) error {
 		cfg.AdminJWTSecret = secretbox.NewKey()
 		vals["HOOKLINE_ADMIN_JWT_SECRET"], changed = cfg.AdminJWTSecret, true
 	}
-	if cfg.EncryptionKey == "" {
+	// HOOKLINE_ENCRYPTION_KEYS (e.g. mid-rotation) wins over the key: one
+	// generated now would go unused, then be picked up once the list is unset.
+	if cfg.EncryptionKey == "" && cfg.EncryptionKeys == "" {
 		cfg.EncryptionKey = secretbox.NewKey()
 		vals["HOOKLINE_ENCRYPTION_KEY"], changed = cfg.EncryptionKey, true
 	}

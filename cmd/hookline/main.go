@@ -41,7 +41,7 @@ func newRoot() *cobra.Command {
 	config.Bind(root.PersistentFlags(), cfg)
 	root.AddCommand(
 		serveCmd(cfg), workerCmd(cfg), devCmd(cfg), migrateCmd(cfg),
-		tenantCmd(cfg), apikeyCmd(cfg), tokenCmd(cfg), benchCmd(cfg), benchReceiverCmd(),
+		tenantCmd(cfg), apikeyCmd(cfg), tokenCmd(cfg), keysCmd(cfg), benchCmd(cfg), benchReceiverCmd(),
 	)
 	return root
 }

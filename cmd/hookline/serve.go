@@ -39,7 +39,7 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 		Use:   "worker",
 		Short: "Run a Temporal worker: delivery, verification, ingest, reconcile and retention workflows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runService(cmd, cfg, openOptions{Origin: origin("worker")}, func(ctx context.Context, s *services) error { return s.runWorker(ctx) })
+			return runService(cmd, cfg, openOptions{RunsWorker: true, Origin: origin("worker")}, func(ctx context.Context, s *services) error { return s.runWorker(ctx) })
 		},
 	}
 }
@@ -73,10 +73,32 @@ func (s *services) runWorker(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { s.keepSchedules(ctx); return nil })
 	if s.cfg.MetricsAddr != "" {
-		g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", s.cfg.MetricsAddr, s.metrics.Handler()) })
+		g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", s.cfg.MetricsAddr, s.workerProbes()) })
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })
 	return g.Wait()
+}
+
+// workerProbes serves /metrics, /healthz and /readyz on the worker's
+// metrics address (what an orchestrator probes).
+func (s *services) workerProbes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.metrics.Handler())
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		if err := s.pool.Ping(ctx); err != nil {
+			http.Error(w, "not ready: postgres unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := s.app.Readiness.Check(ctx); err != nil {
+			http.Error(w, "not ready: temporal not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
 }
 
 // keepSchedules creates the schedules, retrying while Temporal is not ready.

@@ -178,6 +178,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
+       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -216,6 +217,11 @@ type GetAttemptContextRow struct {
 	ConsecutiveFailures *int32
 	FailingSince        *time.Time
 	BreakerOpenUntil    *time.Time
+	Headers             []byte
+	Auth                []byte
+	SecretsCiphertext   []byte
+	RetrySchedule       []string
+	TimeoutSeconds      *int32
 	EventPayload        []byte
 	EventOccurredAt     *time.Time
 }
@@ -258,6 +264,11 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.ConsecutiveFailures,
 		&i.FailingSince,
 		&i.BreakerOpenUntil,
+		&i.Headers,
+		&i.Auth,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
@@ -729,9 +740,9 @@ func (q *Queries) NoteRetrying(ctx context.Context, arg NoteRetryingParams) erro
 
 const recordAttempt = `-- name: RecordAttempt :one
 WITH attempt AS (
-    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
+    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body, request_headers)
     SELECT d.id, $2, d.tenant_id, $7, $8,
-           $3, $4, $9
+           $3, $4, $9, $10::text[]
     FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
     ON CONFLICT (delivery_id, number) DO NOTHING
 ), released AS (
@@ -760,6 +771,7 @@ type RecordAttemptParams struct {
 	StartedAt      time.Time
 	DurationMs     int32
 	ResponseBody   *string
+	RequestHeaders []string
 }
 
 // The attempt row and the delivery's new state in one statement (one
@@ -778,6 +790,7 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 		arg.StartedAt,
 		arg.DurationMs,
 		arg.ResponseBody,
+		arg.RequestHeaders,
 	)
 	var tenant_has_waiters bool
 	err := row.Scan(&tenant_has_waiters)

@@ -12,7 +12,7 @@ import (
 )
 
 const listAttempts = `-- name: ListAttempts :many
-SELECT delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number
+SELECT delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body, request_headers FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number
 `
 
 func (q *Queries) ListAttempts(ctx context.Context, deliveryID uuid.UUID) ([]DeliveryAttempt, error) {
@@ -33,6 +33,7 @@ func (q *Queries) ListAttempts(ctx context.Context, deliveryID uuid.UUID) ([]Del
 			&i.StatusCode,
 			&i.Error,
 			&i.ResponseBody,
+			&i.RequestHeaders,
 		); err != nil {
 			return nil, err
 		}

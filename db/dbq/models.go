@@ -58,14 +58,15 @@ type Delivery struct {
 }
 
 type DeliveryAttempt struct {
-	DeliveryID   uuid.UUID
-	Number       int32
-	TenantID     uuid.UUID
-	StartedAt    time.Time
-	DurationMs   int32
-	StatusCode   *int32
-	Error        *string
-	ResponseBody *string
+	DeliveryID     uuid.UUID
+	Number         int32
+	TenantID       uuid.UUID
+	StartedAt      time.Time
+	DurationMs     int32
+	StatusCode     *int32
+	Error          *string
+	ResponseBody   *string
+	RequestHeaders []string
 }
 
 type DeliveryLease struct {
@@ -157,6 +158,15 @@ type WebhookEndpoint struct {
 	BreakerCooldownSeconds    int32
 	BreakerProber             *uuid.UUID
 	BreakerMaxCooldownSeconds int32
+	Headers                   json.RawMessage
+	SensitiveHeaders          []string
+	Auth                      []byte
+	Tls                       []byte
+	TlsNotAfter               *time.Time
+	TlsNotifiedDays           *int32
+	SecretsCiphertext         []byte
+	RetrySchedule             []string
+	TimeoutSeconds            *int32
 }
 
 type WebhookEndpointPreviousSecret struct {

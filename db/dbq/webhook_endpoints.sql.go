@@ -31,22 +31,80 @@ func (q *Queries) AnyEndpointSecret(ctx context.Context) (AnyEndpointSecretRow, 
 	return i, err
 }
 
+const claimExpiringTLS = `-- name: ClaimExpiringTLS :many
+UPDATE webhook_endpoints e SET tls_notified_days = CASE WHEN e.tls_not_after < now() + interval '7 days' THEN 7 ELSE 30 END
+WHERE e.id IN (
+    SELECT c.id FROM webhook_endpoints c
+    WHERE c.tls_not_after > now() AND c.tls_not_after < now() + interval '30 days'
+      AND (c.tls_notified_days IS NULL OR (c.tls_notified_days > 7 AND c.tls_not_after < now() + interval '7 days'))
+    ORDER BY c.tls_not_after
+    LIMIT 100
+    FOR UPDATE SKIP LOCKED)
+RETURNING e.id, e.tenant_id, e.tls_not_after::timestamptz AS not_after, coalesce(e.tls->>'client_cert_sha256', '')::text AS cert_sha256
+`
+
+type ClaimExpiringTLSRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	NotAfter   time.Time
+	CertSha256 string
+}
+
+// Endpoints whose client certificate expires within 30 (or 7) days and was
+// not yet announced at that threshold, marked announced (the reconcile
+// sweep; the caller emits endpoint.tls_expiring in the same transaction).
+func (q *Queries) ClaimExpiringTLS(ctx context.Context) ([]ClaimExpiringTLSRow, error) {
+	rows, err := q.db.Query(ctx, claimExpiringTLS)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimExpiringTLSRow{}
+	for rows.Next() {
+		var i ClaimExpiringTLSRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.NotAfter,
+			&i.CertSha256,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const createEndpoint = `-- name: CreateEndpoint :one
-INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
+INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
+    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+    coalesce($10::jsonb, '{}'), coalesce($11::text[], '{}'), $12, $13, $14, $15,
+    $16, $17)
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
 `
 
 type CreateEndpointParams struct {
-	ID               uuid.UUID
-	TenantID         uuid.UUID
-	Url              string
-	Description      string
-	Events           []string
-	IsActive         bool
-	SecretCiphertext []byte
-	MaxInFlight      int32
-	RateLimit        *int32
+	ID                uuid.UUID
+	TenantID          uuid.UUID
+	Url               string
+	Description       string
+	Events            []string
+	IsActive          bool
+	SecretCiphertext  []byte
+	MaxInFlight       int32
+	RateLimit         *int32
+	Headers           []byte
+	SensitiveHeaders  []string
+	Auth              []byte
+	Tls               []byte
+	TlsNotAfter       *time.Time
+	SecretsCiphertext []byte
+	RetrySchedule     []string
+	TimeoutSeconds    *int32
 }
 
 func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) (WebhookEndpoint, error) {
@@ -60,6 +118,14 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		arg.SecretCiphertext,
 		arg.MaxInFlight,
 		arg.RateLimit,
+		arg.Headers,
+		arg.SensitiveHeaders,
+		arg.Auth,
+		arg.Tls,
+		arg.TlsNotAfter,
+		arg.SecretsCiphertext,
+		arg.RetrySchedule,
+		arg.TimeoutSeconds,
 	)
 	var i WebhookEndpoint
 	err := row.Scan(
@@ -85,6 +151,15 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
@@ -109,7 +184,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
 UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
 `
 
 type DisableFailingEndpointParams struct {
@@ -145,12 +220,21 @@ func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailing
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -184,12 +268,21 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -223,12 +316,21 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -264,6 +366,15 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.BreakerCooldownSeconds,
 			&i.BreakerProber,
 			&i.BreakerMaxCooldownSeconds,
+			&i.Headers,
+			&i.SensitiveHeaders,
+			&i.Auth,
+			&i.Tls,
+			&i.TlsNotAfter,
+			&i.TlsNotifiedDays,
+			&i.SecretsCiphertext,
+			&i.RetrySchedule,
+			&i.TimeoutSeconds,
 		); err != nil {
 			return nil, err
 		}
@@ -377,7 +488,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
 `
 
 type RecordEndpointVerificationParams struct {
@@ -418,6 +529,15 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
@@ -427,7 +547,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
 `
 
 type RotateEndpointSecretParams struct {
@@ -462,6 +582,15 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }
@@ -475,6 +604,16 @@ UPDATE webhook_endpoints SET
     verified_at = $5,
     max_in_flight = $6,
     rate_limit = $7,
+    headers = coalesce($8::jsonb, '{}'),
+    sensitive_headers = coalesce($9::text[], '{}'),
+    auth = $10,
+    -- A new certificate is announced afresh before it expires.
+    tls_notified_days = CASE WHEN tls IS DISTINCT FROM $11 THEN NULL ELSE tls_notified_days END,
+    tls = $11,
+    tls_not_after = $12,
+    secrets_ciphertext = $13,
+    retry_schedule = $14,
+    timeout_seconds = $15,
     failing_since = CASE WHEN $4 AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
@@ -482,20 +621,28 @@ UPDATE webhook_endpoints SET
     breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
     breaker_prober = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
-WHERE tenant_id = $8 AND id = $9
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds
+WHERE tenant_id = $16 AND id = $17
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
 `
 
 type UpdateEndpointParams struct {
-	Url         string
-	Description string
-	Events      []string
-	IsActive    bool
-	VerifiedAt  *time.Time
-	MaxInFlight int32
-	RateLimit   *int32
-	TenantID    uuid.UUID
-	ID          uuid.UUID
+	Url               string
+	Description       string
+	Events            []string
+	IsActive          bool
+	VerifiedAt        *time.Time
+	MaxInFlight       int32
+	RateLimit         *int32
+	Headers           []byte
+	SensitiveHeaders  []string
+	Auth              []byte
+	Tls               []byte
+	TlsNotAfter       *time.Time
+	SecretsCiphertext []byte
+	RetrySchedule     []string
+	TimeoutSeconds    *int32
+	TenantID          uuid.UUID
+	ID                uuid.UUID
 }
 
 // Re-enabling (is_active false → true) resets the endpoint's health.
@@ -508,6 +655,14 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		arg.VerifiedAt,
 		arg.MaxInFlight,
 		arg.RateLimit,
+		arg.Headers,
+		arg.SensitiveHeaders,
+		arg.Auth,
+		arg.Tls,
+		arg.TlsNotAfter,
+		arg.SecretsCiphertext,
+		arg.RetrySchedule,
+		arg.TimeoutSeconds,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -535,6 +690,15 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.BreakerCooldownSeconds,
 		&i.BreakerProber,
 		&i.BreakerMaxCooldownSeconds,
+		&i.Headers,
+		&i.SensitiveHeaders,
+		&i.Auth,
+		&i.Tls,
+		&i.TlsNotAfter,
+		&i.TlsNotifiedDays,
+		&i.SecretsCiphertext,
+		&i.RetrySchedule,
+		&i.TimeoutSeconds,
 	)
 	return i, err
 }

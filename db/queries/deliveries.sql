@@ -134,6 +134,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
+       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -147,9 +148,9 @@ WHERE d.id = @id;
 -- the outcome twice (then no row). It says whether deliveries of the tenant
 -- wait for capacity (to wake one).
 WITH attempt AS (
-    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body)
+    INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body, request_headers)
     SELECT d.id, @attempt_count, d.tenant_id, @started_at, @duration_ms,
-           sqlc.narg('last_status_code'), sqlc.narg('last_error'), sqlc.narg('response_body')
+           sqlc.narg('last_status_code'), sqlc.narg('last_error'), sqlc.narg('response_body'), sqlc.narg('request_headers')::text[]
     FROM deliveries d WHERE d.id = @id AND d.attempt_count < @attempt_count
     ON CONFLICT (delivery_id, number) DO NOTHING
 ), released AS (

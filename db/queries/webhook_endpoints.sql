@@ -1,6 +1,9 @@
 -- name: CreateEndpoint :one
-INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit)
-VALUES (@id, @tenant_id, @url, @description, @events, @is_active, @secret_ciphertext, @max_in_flight, sqlc.narg('rate_limit'))
+INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
+    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds)
+VALUES (@id, @tenant_id, @url, @description, @events, @is_active, @secret_ciphertext, @max_in_flight, sqlc.narg('rate_limit'),
+    coalesce(sqlc.narg('headers')::jsonb, '{}'), coalesce(sqlc.narg('sensitive_headers')::text[], '{}'), sqlc.narg('auth'), sqlc.narg('tls'), sqlc.narg('tls_not_after'), sqlc.narg('secrets_ciphertext'),
+    sqlc.narg('retry_schedule'), sqlc.narg('timeout_seconds'))
 RETURNING *;
 
 -- name: GetEndpoint :one
@@ -23,6 +26,16 @@ UPDATE webhook_endpoints SET
     verified_at = sqlc.narg('verified_at'),
     max_in_flight = @max_in_flight,
     rate_limit = sqlc.narg('rate_limit'),
+    headers = coalesce(sqlc.narg('headers')::jsonb, '{}'),
+    sensitive_headers = coalesce(sqlc.narg('sensitive_headers')::text[], '{}'),
+    auth = sqlc.narg('auth'),
+    -- A new certificate is announced afresh before it expires.
+    tls_notified_days = CASE WHEN tls IS DISTINCT FROM sqlc.narg('tls') THEN NULL ELSE tls_notified_days END,
+    tls = sqlc.narg('tls'),
+    tls_not_after = sqlc.narg('tls_not_after'),
+    secrets_ciphertext = sqlc.narg('secrets_ciphertext'),
+    retry_schedule = sqlc.narg('retry_schedule'),
+    timeout_seconds = sqlc.narg('timeout_seconds'),
     failing_since = CASE WHEN @is_active AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN @is_active THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN @is_active AND NOT is_active THEN 0 ELSE consecutive_failures END,
@@ -96,3 +109,17 @@ LIMIT 100;
 -- One sealed secret, to check a key against a database that predates the
 -- key fingerprint.
 SELECT tenant_id, id, secret_ciphertext FROM webhook_endpoints LIMIT 1;
+
+-- name: ClaimExpiringTLS :many
+-- Endpoints whose client certificate expires within 30 (or 7) days and was
+-- not yet announced at that threshold, marked announced (the reconcile
+-- sweep; the caller emits endpoint.tls_expiring in the same transaction).
+UPDATE webhook_endpoints e SET tls_notified_days = CASE WHEN e.tls_not_after < now() + interval '7 days' THEN 7 ELSE 30 END
+WHERE e.id IN (
+    SELECT c.id FROM webhook_endpoints c
+    WHERE c.tls_not_after > now() AND c.tls_not_after < now() + interval '30 days'
+      AND (c.tls_notified_days IS NULL OR (c.tls_notified_days > 7 AND c.tls_not_after < now() + interval '7 days'))
+    ORDER BY c.tls_not_after
+    LIMIT 100
+    FOR UPDATE SKIP LOCKED)
+RETURNING e.id, e.tenant_id, e.tls_not_after::timestamptz AS not_after, coalesce(e.tls->>'client_cert_sha256', '')::text AS cert_sha256;

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,9 @@ type Receiver struct {
 	secrets map[string]string
 	rc      *receiver.Receiver
 	hanging atomic.Int64
+	// tokens counts OAuth2 tokens issued by POST /token; the token valid
+	// at /auth/ is the latest.
+	tokens atomic.Int64
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -34,6 +38,7 @@ type ReceiverStats struct {
 	BadSignatures int              `json:"bad_signatures"`
 	Failed        int              `json:"failed"`
 	Hanging       int64            `json:"hanging"`            // requests to /hang/ held open now
+	TokenFetches  int64            `json:"token_fetches"`      // OAuth2 tokens issued
 	Arrivals      map[string]int64 `json:"arrivals,omitempty"` // webhook-id → first arrival, unix ns
 }
 
@@ -44,7 +49,7 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	b.rc.SetSecretsFunc(func(r *http.Request) []string {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if strings.HasPrefix(r.URL.Path, "/hook/") {
+		if strings.HasPrefix(r.URL.Path, "/hook/") || strings.HasPrefix(r.URL.Path, "/auth/") {
 			return []string{b.secrets[r.PathValue("name")]} // none registered: a bad signature
 		}
 		return nil
@@ -54,11 +59,26 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/auth/") && r.Header.Get("Authorization") != "Bearer "+b.token(b.tokens.Load()) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux := http.NewServeMux()
 	mux.Handle("POST /hook/{name}", b.rc)
 	mux.Handle("POST /fail/{name}", b.rc)
+	// Receivers behind OAuth2 (the oauth2 phase): /token issues a token
+	// per request, /auth/ accepts the latest.
+	mux.Handle("POST /auth/{name}", b.rc)
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != "bench" || secret != "bench-secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": b.token(b.tokens.Add(1)), "token_type": "Bearer", "expires_in": 3600})
+	})
 	// A receiver that accepts the request and never answers (until the
 	// client gives up): the noisy neighbour's endpoints.
 	mux.HandleFunc("POST /hang/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +101,7 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	mux.HandleFunc("GET /_stats", func(w http.ResponseWriter, r *http.Request) {
 		st := b.rc.Stats()
 		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures,
-			Failed: st.Unchecked, Hanging: b.hanging.Load()}
+			Failed: st.Unchecked, Hanging: b.hanging.Load(), TokenFetches: b.tokens.Load()}
 		if r.URL.Query().Get("arrivals") == "1" {
 			first := b.rc.FirstArrivals()
 			out.Arrivals = make(map[string]int64, len(first))
@@ -106,6 +126,8 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	}
 	return nil
 }
+
+func (b *Receiver) token(n int64) string { return "bench-token-" + strconv.FormatInt(n, 10) }
 
 // receiverClient talks to a receiver process.
 type receiverClient struct{ base string }

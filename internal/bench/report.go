@@ -23,13 +23,17 @@ type Report struct {
 
 	Deliveries          int     `json:"deliveries"`
 	DeliveriesPerSecond float64 `json:"deliveries_per_second"`
-	P50FirstAttemptMs   float64 `json:"p50_first_attempt_ms"`
-	P95FirstAttemptMs   float64 `json:"p95_first_attempt_ms"`
-	P99FirstAttemptMs   float64 `json:"p99_first_attempt_ms"`
-	P50SucceededMs      float64 `json:"p50_succeeded_ms"`
-	P95SucceededMs      float64 `json:"p95_succeeded_ms"`
-	P99SucceededMs      float64 `json:"p99_succeeded_ms"`
-	CPUSeconds          float64 `json:"cpu_seconds"`
+	// The oauth2 phase: the same run's throughput to endpoints behind
+	// OAuth2 client credentials, and the tokens it fetched.
+	AuthOAuth2DeliveriesPerSecond float64 `json:"auth_oauth2_deliveries_per_second"`
+	AuthOAuth2TokenFetches        int64   `json:"auth_oauth2_token_fetches"`
+	P50FirstAttemptMs             float64 `json:"p50_first_attempt_ms"`
+	P95FirstAttemptMs             float64 `json:"p95_first_attempt_ms"`
+	P99FirstAttemptMs             float64 `json:"p99_first_attempt_ms"`
+	P50SucceededMs                float64 `json:"p50_succeeded_ms"`
+	P95SucceededMs                float64 `json:"p95_succeeded_ms"`
+	P99SucceededMs                float64 `json:"p99_succeeded_ms"`
+	CPUSeconds                    float64 `json:"cpu_seconds"`
 	// Cost of one delivery in the full-speed phase.
 	CPUMsPerDelivery             float64 `json:"cpu_ms_per_delivery"` // the hookline process (API, worker, embedded Temporal)
 	CPUMsPerDeliveryHookline     float64 `json:"cpu_ms_per_delivery_hookline"`
@@ -140,6 +144,11 @@ func (r *Report) Print(w io.Writer) {
 		row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
 			r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
 		row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	}
+	if r.AuthOAuth2DeliveriesPerSecond > 0 {
+		fmt.Fprintln(tw, "\nDelivery to endpoints behind OAuth2 client credentials, full speed")
+		row("throughput", fmt.Sprintf("%.0f deliveries/s (%.2f × plain), %d token fetches", r.AuthOAuth2DeliveriesPerSecond,
+			r.AuthOAuth2DeliveriesPerSecond/max(r.DeliveriesPerSecond, 1), r.AuthOAuth2TokenFetches))
 	}
 	if r.FloorWorkflows > 0 {
 		fmt.Fprintln(tw, "\nTemporal floor: trivial workflows (eager start, one no-op local activity) on the same server")

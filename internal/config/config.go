@@ -49,9 +49,10 @@ type Config struct {
 	AdminJWTIssuer        string
 	AdminJWTAudience      string
 
-	EncryptionKey string
-	AllowHTTP     bool
-	AllowedCIDRs  string
+	EncryptionKey  string
+	EncryptionKeys string
+	AllowHTTP      bool
+	AllowedCIDRs   string
 
 	RetrySchedule     string
 	DeliveryTimeout   time.Duration
@@ -122,6 +123,7 @@ func Options(c *Config) []Option {
 		s(&c.AdminJWTIssuer, "admin-jwt-issuer", "HOOKLINE_ADMIN_JWT_ISSUER", "hookline", "required iss of admin JWTs"),
 		s(&c.AdminJWTAudience, "admin-jwt-audience", "HOOKLINE_ADMIN_JWT_AUDIENCE", "hookline-admin", "required aud of admin JWTs"),
 		s(&c.EncryptionKey, "encryption-key", "HOOKLINE_ENCRYPTION_KEY", "", "base64 32-byte AES-256-GCM key for secrets at rest (dev: generated)"),
+		s(&c.EncryptionKeys, "encryption-keys", "HOOKLINE_ENCRYPTION_KEYS", "", "comma-separated encryption keys, the current one first (it seals; the others only open, during a rotation); wins over HOOKLINE_ENCRYPTION_KEY"),
 		b(&c.AllowHTTP, "allow-http", "HOOKLINE_ALLOW_HTTP", false, "accept http:// endpoint URLs (dev sets it)"),
 		s(&c.AllowedCIDRs, "allowed-cidrs", "HOOKLINE_ALLOWED_CIDRS", "", "comma-separated CIDRs exempt from the SSRF guard (dev: 127.0.0.0/8,::1/128)"),
 		s(&c.RetrySchedule, "retry-schedule", "HOOKLINE_RETRY_SCHEDULE", delivery.FormatSchedule(delivery.DefaultSchedule), "delays between delivery attempts; attempts = delays + 1"),
@@ -244,7 +246,7 @@ func ReadEnvFile(path string) map[string]string {
 func (c *Config) RequireExplicit() error {
 	var missing []string
 	for _, m := range []struct{ env, val string }{
-		{"DATABASE_URL", c.DatabaseURL}, {"HOOKLINE_ENCRYPTION_KEY", c.EncryptionKey},
+		{"DATABASE_URL", c.DatabaseURL}, {"HOOKLINE_ENCRYPTION_KEY (or HOOKLINE_ENCRYPTION_KEYS)", c.EncryptionKey + c.EncryptionKeys},
 	} {
 		if m.val == "" {
 			missing = append(missing, m.env)
@@ -255,6 +257,18 @@ func (c *Config) RequireExplicit() error {
 			strings.Join(missing, " and "), filepath.Join(".hookline", SecretsEnvFile))
 	}
 	return nil
+}
+
+// EncryptionKeyList is the comma-separated keyring and the variable it comes
+// from: HOOKLINE_ENCRYPTION_KEYS when set (HOOKLINE_ENCRYPTION_KEY is then
+// ignored, so a rotation needs no edit of dev's secrets.env; a key that stops
+// opening the database's secrets is refused at start by keycheck), else
+// HOOKLINE_ENCRYPTION_KEY as a one-key list.
+func (c *Config) EncryptionKeyList() (env, list string) {
+	if c.EncryptionKeys != "" {
+		return "HOOKLINE_ENCRYPTION_KEYS", c.EncryptionKeys
+	}
+	return "HOOKLINE_ENCRYPTION_KEY", c.EncryptionKey
 }
 
 func (c *Config) validate() error {

@@ -86,3 +86,35 @@ func TestResolveRejectsBadValues(t *testing.T) {
 		})
 	}
 }
+
+// HOOKLINE_ENCRYPTION_KEYS wins over HOOKLINE_ENCRYPTION_KEY, and either one
+// satisfies serve and worker.
+func TestEncryptionKeyList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, key, keys string
+		env, list       string
+		explicit        bool
+	}{
+		{"key only", "k1", "", "HOOKLINE_ENCRYPTION_KEY", "k1", true},
+		{"keys only", "", "k2,k1", "HOOKLINE_ENCRYPTION_KEYS", "k2,k1", true},
+		{"both: keys win", "k1", "k2", "HOOKLINE_ENCRYPTION_KEYS", "k2", true},
+		{"neither", "", "", "HOOKLINE_ENCRYPTION_KEY", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Config{DatabaseURL: "postgres://x", EncryptionKey: tc.key, EncryptionKeys: tc.keys}
+			if env, list := c.EncryptionKeyList(); env != tc.env || list != tc.list {
+				t.Fatalf("EncryptionKeyList = %s, %q", env, list)
+			}
+			err := c.RequireExplicit()
+			if tc.explicit != (err == nil) {
+				t.Fatalf("RequireExplicit: %v", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "HOOKLINE_ENCRYPTION_KEYS") {
+				t.Fatalf("RequireExplicit does not name HOOKLINE_ENCRYPTION_KEYS: %v", err)
+			}
+		})
+	}
+}

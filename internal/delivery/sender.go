@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +41,11 @@ type Outcome struct {
 	// Telling the tenant which internal address a name resolves to is a
 	// map of our network.
 	BlockedAddr string
+	// AuthError: the receiver credential could not be obtained (no request
+	// was sent, or a refresh after a 401 failed).
+	AuthError bool
+	// Headers are the names of the request headers sent (never values).
+	Headers []string
 }
 
 // OK reports a 2xx.
@@ -58,6 +64,8 @@ func (o Outcome) Class() string {
 		return "5xx"
 	case o.Blocked:
 		return "blocked"
+	case o.AuthError:
+		return "auth_error"
 	case o.Reason == "timeout":
 		return "timeout"
 	}
@@ -72,20 +80,88 @@ type Sender struct {
 	Now       func() time.Time // nil: time.Now
 }
 
-// Send POSTs body to url as message msgID, signed with every secret.
-func (s *Sender) Send(ctx context.Context, url, msgID string, body []byte, secrets []string) Outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// Authorizer supplies an attempt's Authorization header.
+type Authorizer interface {
+	// Authorization is the header value; an error is an auth_error outcome
+	// (its message is client-safe: no secret).
+	Authorization(ctx context.Context) (string, error)
+	// Refresh replaces a value the receiver refused (401) with a fresh
+	// one; ok false: this kind of credential cannot be refreshed.
+	Refresh(ctx context.Context, refused string) (value string, ok bool, err error)
+}
+
+// Request is one attempt's POST.
+type Request struct {
+	URL     string
+	MsgID   string
+	Body    []byte
+	Secrets []string          // signing secrets: one signature each
+	Headers map[string]string // the endpoint's custom headers
+	Auth    Authorizer        // nil: none
+	Client  *http.Client      // nil: the Sender's (an endpoint's mutual-TLS client)
+}
+
+// AuthErrorPrefix starts the reason of an attempt whose credential could
+// not be obtained (outcome auth_error).
+const AuthErrorPrefix = "auth_error: "
+
+// Send POSTs r, signed with every secret. A 401 with a refreshable
+// credential is tried once more with a fresh one, inside the same attempt.
+func (s *Sender) Send(ctx context.Context, r Request) Outcome {
+	var auth string
+	if r.Auth != nil {
+		var err error
+		if auth, err = r.Auth.Authorization(ctx); err != nil {
+			return authError(err)
+		}
+	}
+	out, names := s.post(ctx, r, auth)
+	if out.Code == http.StatusUnauthorized && r.Auth != nil {
+		fresh, ok, err := r.Auth.Refresh(ctx, auth)
+		if err != nil {
+			out = authError(err)
+		} else if ok {
+			out, names = s.post(ctx, r, fresh)
+		}
+	}
+	out.Headers = names
+	return out
+}
+
+func authError(err error) Outcome {
+	return Outcome{Reason: AuthErrorPrefix + err.Error(), Retryable: true, AuthError: true}
+}
+
+// post makes one request and reports the header names it sent.
+func (s *Sender) post(ctx context.Context, r Request, auth string) (Outcome, []string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
-		return Outcome{Reason: "invalid endpoint URL"}
+		return Outcome{Reason: "invalid endpoint URL"}, nil
+	}
+	// Custom headers first: nothing below can be overridden by them.
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.UserAgent)
-	if err := signing.SetHeaders(req.Header, msgID, s.now(), body, secrets...); err != nil {
-		return Outcome{Reason: "cannot sign: malformed secret"}
+	if err := signing.SetHeaders(req.Header, r.MsgID, s.now(), r.Body, r.Secrets...); err != nil {
+		return Outcome{Reason: "cannot sign: malformed secret"}, nil
 	}
-	resp, err := s.Client.Do(req)
+	names := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		names = append(names, strings.ToLower(k))
+	}
+	slices.Sort(names)
+	c := r.Client
+	if c == nil {
+		c = s.Client
+	}
+	resp, err := c.Do(req)
 	if err != nil {
-		return classifyError(err)
+		return classifyError(err), names
 	}
 	defer resp.Body.Close()
 	stored, _ := io.ReadAll(io.LimitReader(resp.Body, MaxStoredResponse))
@@ -96,7 +172,7 @@ func (s *Sender) Send(ctx context.Context, url, msgID string, body []byte, secre
 		out.Retryable = Retryable(resp.StatusCode)
 		out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.now())
 	}
-	return out
+	return out, names
 }
 
 func (s *Sender) now() time.Time {

@@ -6,6 +6,7 @@ package endpoint
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"time"
 
@@ -85,6 +86,7 @@ type CreateInput struct {
 	IsActive    *bool // default true
 	MaxInFlight *int  // default DefaultMaxInFlight
 	RateLimit   *int  // deliveries per second; nil: none
+	Controls    Controls
 }
 
 // Created is a new endpoint with its signing secret, shown this once.
@@ -110,6 +112,10 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err := validateRateLimit("body.rate_limit", in.RateLimit); err != nil {
 		return idempotency.Response{}, err
 	}
+	ctl, err := s.resolveCreate(in.Controls)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
 	active := in.IsActive == nil || *in.IsActive
 	maxInFlight := DefaultMaxInFlight
 	if in.MaxInFlight != nil {
@@ -121,18 +127,26 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 			return 0, nil, err
 		}
 		secret := signing.NewSecret()
+		cols, err := columns(s.Box, c.TenantID, id, ctl)
+		if err != nil {
+			return 0, nil, err
+		}
 		e, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 			ID: id, TenantID: c.TenantID, Url: u, Description: in.Description, Events: events, IsActive: active,
 			SecretCiphertext: s.Box.SealEndpointSecret(c.TenantID, id, secret),
 			MaxInFlight:      int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
+			Headers: cols.Headers, SensitiveHeaders: cols.SensitiveHeaders, Auth: cols.Auth, Tls: cols.TLS, TlsNotAfter: cols.TLSNotAfter,
+			SecretsCiphertext: cols.SecretsCiphertext, RetrySchedule: cols.RetrySchedule, TimeoutSeconds: cols.TimeoutSeconds,
 		})
 		if err != nil {
 			return 0, nil, err
 		}
-		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), map[string]any{
+		details := map[string]any{
 			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
 			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit,
-		})
+		}
+		maps.Copy(details, auditControls(ctl))
+		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), details)
 		return http.StatusCreated, respond(Created{Endpoint: e, Secret: secret}), err
 	})
 }

@@ -21,10 +21,12 @@ type Patch struct {
 	Description *string
 	MaxInFlight *int
 	RateLimit   *RateLimit // nil: keep
+	Controls    ControlsPatch
 }
 
 func (p Patch) empty() bool {
-	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil
+	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil &&
+		p.Controls.empty()
 }
 
 // Update applies p. A new URL clears verified_at; deactivation fails the
@@ -32,7 +34,7 @@ func (p Patch) empty() bool {
 // endpoint (is_active false → true) resets its health and breaker.
 func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
 	if p.empty() {
-		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit")
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds")
 	}
 	p, err := s.validatePatch(p)
 	if err != nil {
@@ -53,6 +55,9 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 			p.Events = &events
 		}
 		next, diff := apply(cur, p)
+		if err := s.applyControls(cur, p.Controls, &next, diff); err != nil {
+			return err
+		}
 		if updated, err = q.UpdateEndpoint(ctx, next); err != nil {
 			return err
 		}
@@ -98,6 +103,8 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 		TenantID: cur.TenantID, ID: cur.ID, Url: cur.Url, Description: cur.Description,
 		Events: cur.Events, IsActive: cur.IsActive, VerifiedAt: cur.VerifiedAt,
 		MaxInFlight: cur.MaxInFlight, RateLimit: cur.RateLimit,
+		Headers: cur.Headers, SensitiveHeaders: cur.SensitiveHeaders, Auth: cur.Auth, Tls: cur.Tls, TlsNotAfter: cur.TlsNotAfter,
+		SecretsCiphertext: cur.SecretsCiphertext, RetrySchedule: cur.RetrySchedule, TimeoutSeconds: cur.TimeoutSeconds,
 	}
 	diff := map[string]audit.Change{}
 	if p.URL != nil && *p.URL != cur.Url {
@@ -129,4 +136,34 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 
 func equalLimit(a, b *int32) bool {
 	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// applyControls merges p into cur's delivery controls, re-sealing the
+// secrets, and adds what changed (names and types, never values of
+// secrets) to diff.
+func (s *Service) applyControls(cur dbq.WebhookEndpoint, p ControlsPatch, next *dbq.UpdateEndpointParams, diff map[string]audit.Change) error {
+	if p.empty() {
+		return nil
+	}
+	old, err := Resolve(s.Box, cur.TenantID, cur.ID, ColumnsOf(cur))
+	if err != nil {
+		return apperr.Unavailable("the endpoint's sealed settings cannot be decrypted with the configured encryption keys")
+	}
+	r, err := s.resolvePatch(old, p)
+	if err != nil {
+		return err
+	}
+	cols, err := columns(s.Box, cur.TenantID, cur.ID, r)
+	if err != nil {
+		return err
+	}
+	next.Headers, next.SensitiveHeaders, next.Auth, next.Tls, next.TlsNotAfter = cols.Headers, cols.SensitiveHeaders, cols.Auth, cols.TLS, cols.TLSNotAfter
+	next.SecretsCiphertext, next.RetrySchedule, next.TimeoutSeconds = cols.SecretsCiphertext, cols.RetrySchedule, cols.TimeoutSeconds
+	was, now := auditControls(old), auditControls(r)
+	for k, set := range p.fields() {
+		if set {
+			diff[k] = audit.Change{From: was[k], To: now[k]}
+		}
+	}
+	return nil
 }

@@ -89,7 +89,7 @@ func (s *Store) Do(ctx context.Context, tenantID uuid.UUID, key, operation strin
 		}
 		n, err := q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{
 			TenantID: tenantID, Key: key, LockToken: c.token, StatusCode: ptr(int32(res.Status)),
-			ResponseCiphertext: s.Box.Seal(res.Body, associatedData(tenantID, key)),
+			ResponseCiphertext: s.Box.Seal(res.Body, secretbox.IdempotencyAD(tenantID, key)),
 		})
 		if err == nil && n == 0 {
 			return errTakenOver
@@ -159,7 +159,7 @@ func (s *Store) claim(ctx context.Context, c claim) (Response, bool, error) {
 		case k.StatusCode == nil:
 			return apperr.Conflict("a request with this Idempotency-Key is still being processed")
 		}
-		body, err := s.Box.Open(k.ResponseCiphertext, associatedData(c.tenantID, c.key))
+		body, err := s.Box.Open(k.ResponseCiphertext, secretbox.IdempotencyAD(c.tenantID, c.key))
 		if err != nil {
 			return err
 		}
@@ -174,11 +174,6 @@ func (s *Store) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// associatedData binds a stored response to its tenant and key.
-func associatedData(tenantID uuid.UUID, key string) []byte {
-	return append(append([]byte("idempotency:"), tenantID[:]...), key...)
 }
 
 func ptr[T any](v T) *T { return &v }

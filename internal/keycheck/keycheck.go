@@ -7,6 +7,8 @@ package keycheck
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,48 +18,56 @@ import (
 )
 
 const (
-	settingFingerprint = "encryption_key_fingerprint"
+	// SettingFingerprint names the setting holding the fingerprint; a
+	// completed key rotation sets it to the new key's.
+	SettingFingerprint = "encryption_key_fingerprint"
 	settingOrigin      = "encryption_key_origin"
 )
 
-// MismatchError says the configured key is not the database's.
+// MismatchError says none of the configured keys is the database's.
 type MismatchError struct {
-	Want, Got string // fingerprints: the database's, the configured key's
+	Want, Got string // fingerprints: the database's, the configured keys' (comma-separated)
 	Origin    string // who first used the database's key, e.g. "hookline dev in /home/x/app/.hookline"
 }
 
 func (e *MismatchError) Error() string {
-	msg := fmt.Sprintf("the configured encryption key (fingerprint %s) is not the one this database's secrets are sealed with (fingerprint %s", e.Got, e.Want)
+	what := "the configured encryption key (fingerprint " + e.Got + ") is not"
+	if strings.Contains(e.Got, ",") {
+		what = "none of the configured encryption keys (fingerprints " + e.Got + ") is"
+	}
+	msg := fmt.Sprintf("%s the one this database's secrets are sealed with (fingerprint %s", what, e.Want)
 	if e.Origin != "" {
 		msg += ", first used by " + e.Origin
 	}
 	return msg + ")"
 }
 
-// Ensure checks box's key against the database, recording its fingerprint
-// (and origin, a note for the operator) on first use. A database from before
+// Ensure checks box's keys against the database, recording the current key's
+// fingerprint (and origin, a note for the operator) on first use. Any key of
+// the keyring may match: during a rotation the database still names the old
+// key until `hookline keys rotate` finishes. A database from before
 // fingerprints is checked by opening one of its secrets.
 func Ensure(ctx context.Context, pool *pgxpool.Pool, box *secretbox.Box, origin string) error {
 	q := db.Q(pool)
-	want, err := q.GetSetting(ctx, settingFingerprint)
+	want, err := q.GetSetting(ctx, SettingFingerprint)
 	if db.IsNotFound(err) {
 		if err := openAny(ctx, q, box); err != nil {
 			return err
 		}
-		if err := q.InsertSetting(ctx, dbq.InsertSettingParams{Name: settingFingerprint, Value: box.Fingerprint()}); err != nil {
+		if err := q.InsertSetting(ctx, dbq.InsertSettingParams{Name: SettingFingerprint, Value: box.Fingerprint()}); err != nil {
 			return err
 		}
 		if err := q.InsertSetting(ctx, dbq.InsertSettingParams{Name: settingOrigin, Value: origin}); err != nil {
 			return err
 		}
-		want, err = q.GetSetting(ctx, settingFingerprint) // a concurrent first start may have won
+		want, err = q.GetSetting(ctx, SettingFingerprint) // a concurrent first start may have won
 	}
 	if err != nil {
 		return fmt.Errorf("read the encryption key fingerprint: %w", err)
 	}
-	if want != box.Fingerprint() {
+	if !slices.Contains(box.Fingerprints(), want) {
 		o, _ := q.GetSetting(ctx, settingOrigin)
-		return &MismatchError{Want: want, Got: box.Fingerprint(), Origin: o}
+		return &MismatchError{Want: want, Got: strings.Join(box.Fingerprints(), ", "), Origin: o}
 	}
 	return nil
 }
@@ -72,7 +82,7 @@ func openAny(ctx context.Context, q *dbq.Queries, box *secretbox.Box) error {
 		return err
 	}
 	if _, err := box.OpenEndpointSecret(e.TenantID, e.ID, e.SecretCiphertext); err != nil {
-		return &MismatchError{Want: "unknown (secrets sealed before fingerprints)", Got: box.Fingerprint()}
+		return &MismatchError{Want: "unknown (secrets sealed before fingerprints)", Got: strings.Join(box.Fingerprints(), ", ")}
 	}
 	return nil
 }

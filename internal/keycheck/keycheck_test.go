@@ -9,8 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hookline/hookline/db"
-	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -59,10 +57,9 @@ func TestEnsureChecksSecretsSealedBeforeFingerprints(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := uuid.New()
-	if _, err := db.Q(pool).CreateEndpoint(ctx, dbq.CreateEndpointParams{
-		ID: id, TenantID: tn.ID, Url: "https://example.com/h", Events: []string{"*"}, IsActive: true, MaxInFlight: 10,
-		SecretCiphertext: box(t, 1).SealEndpointSecret(tn.ID, id, "whsec_x"),
-	}); err != nil {
+	// Plain SQL: only the columns this check reads, whatever else endpoints gain.
+	if _, err := pool.Exec(ctx, `INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret_ciphertext) VALUES ($1, $2, 'https://example.com/h', '{*}', $3)`,
+		id, tn.ID, box(t, 1).SealEndpointSecret(tn.ID, id, "whsec_x")); err != nil {
 		t.Fatal(err)
 	}
 	var mm *MismatchError
@@ -71,5 +68,65 @@ func TestEnsureChecksSecretsSealedBeforeFingerprints(t *testing.T) {
 	}
 	if err := Ensure(ctx, pool, box(t, 1), "serve"); err != nil {
 		t.Fatalf("the key that sealed them: %v", err)
+	}
+}
+
+func ring(t *testing.T, keys ...byte) *secretbox.Box {
+	t.Helper()
+	var ks [][]byte
+	for _, k := range keys {
+		ks = append(ks, bytes.Repeat([]byte{k}, 32))
+	}
+	bx, err := secretbox.NewKeyring(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bx
+}
+
+// During a rotation the database names the old key: a keyring listing it
+// anywhere passes; one without it is refused. Once the rotation records the
+// new key, the old key alone is refused.
+func TestEnsureKeyring(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		stored byte // key whose fingerprint the database holds
+		keys   []byte
+		ok     bool
+	}{
+		{"old key second", 1, []byte{2, 1}, true},
+		{"old key first", 1, []byte{1, 2}, true},
+		{"old key among three", 1, []byte{3, 2, 1}, true},
+		{"old key missing", 1, []byte{3, 2}, false},
+		{"rotated: new key alone", 2, []byte{2}, true},
+		{"rotated: old key alone", 2, []byte{1}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pool := dbtest.New(t)
+			ctx := context.Background()
+			if err := Ensure(ctx, pool, ring(t, tc.stored), "first"); err != nil {
+				t.Fatal(err)
+			}
+			bx := ring(t, tc.keys...)
+			err := Ensure(ctx, pool, bx, "second")
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var mm *MismatchError
+			if !errors.As(err, &mm) || mm.Want != ring(t, tc.stored).Fingerprint() {
+				t.Fatalf("want a mismatch: %v", err)
+			}
+			for _, fp := range bx.Fingerprints() {
+				if !strings.Contains(err.Error(), fp) {
+					t.Fatalf("error does not name configured key %s: %v", fp, err)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@
 package netguard
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -141,6 +142,8 @@ const MaxResponseHeaderBytes = 64 << 10
 type ClientOptions struct {
 	Timeout         time.Duration
 	MaxConnsPerHost int
+	// TLS is the client TLS configuration (mutual TLS); nil: Go's default.
+	TLS *tls.Config
 }
 
 // Client returns an HTTP client for deliveries: guarded dialer, no proxy (a
@@ -159,6 +162,7 @@ func (g *Guard) Client(o ClientOptions) *http.Client {
 		MaxIdleConnsPerHost:   o.MaxConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
+		TLSClientConfig:       o.TLS,
 		ExpectContinueTimeout: time.Second,
 		// A receiver's headers are read into memory: cap them (Go's default
 		// is 10 MiB per response).

@@ -19,7 +19,9 @@ import (
 const (
 	EndpointDisabled      = "endpoint.disabled"
 	DeliveryDeadLettered  = "delivery.dead_lettered"
+	EndpointTLSExpiring   = "endpoint.tls_expiring"
 	operationalIDEndpoint = "op_endpoint_disabled_"
+	operationalIDTLS      = "op_tls_expiring_"
 	operationalIDDead     = "op_dead_lettered_"
 )
 
@@ -39,6 +41,20 @@ type DeadLetteredData struct {
 	LastStatusCode *int      `json:"last_status_code"`
 }
 
+// TLSExpiringData is the payload of endpoint.tls_expiring.
+type TLSExpiringData struct {
+	EndpointID uuid.UUID `json:"endpoint_id"`
+	CertSHA256 string    `json:"client_cert_sha256"`
+	NotAfter   time.Time `json:"client_cert_not_after"`
+	DaysLeft   int       `json:"days_left"`
+}
+
+// EmitTLSExpiring writes endpoint.tls_expiring with q. Its id names the
+// certificate and the threshold (30 or 7 days), so each is announced once.
+func EmitTLSExpiring(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, threshold int, d TLSExpiringData) ([]delivery.Ref, error) {
+	return emit(ctx, q, tenantID, fmt.Sprintf("%s%s_%s_%d", operationalIDTLS, d.EndpointID, d.CertSHA256, threshold), EndpointTLSExpiring, d, d.EndpointID)
+}
+
 // EmitEndpointDisabled writes the endpoint.disabled event with q (the
 // disabling transaction). Its id names the disabled incident, so emitting
 // twice creates nothing twice. Start the returned deliveries after commit.
@@ -55,7 +71,7 @@ func EmitEndpointDisabled(ctx context.Context, q *dbq.Queries, tenantID uuid.UUI
 // Idempotent on the delivery id (an activity retry emits it again safely).
 // A dead-lettered operational event emits nothing: no loops.
 func (p *Publisher) EmitDeadLettered(ctx context.Context, tenantID uuid.UUID, d DeadLetteredData) error {
-	if d.EventType == EndpointDisabled || d.EventType == DeliveryDeadLettered {
+	if d.EventType == EndpointDisabled || d.EventType == DeliveryDeadLettered || d.EventType == EndpointTLSExpiring {
 		return nil
 	}
 	var refs []delivery.Ref

@@ -177,6 +177,14 @@ function recoverSection(id, box) {
     h("h2", { id: "recover-heading" }, "Recover failed deliveries"), form, out);
 }
 
+// headerNames lists the request header names an attempt sent (the API gives
+// names only: values may be credentials).
+function headerNames(names) {
+  if (!names || !names.length) return h("span", { class: "muted", "data-testid": "attempt-request-headers" }, "—");
+  return h("ul", { class: "tags sent-headers", "data-testid": "attempt-request-headers", "aria-label": "Request headers sent" },
+    names.map((n) => h("li", { class: "mono" }, n)));
+}
+
 export async function deliveryPage(view, params) {
   const { id, did } = params;
   const { body, box, heading } = page(view, "Delivery",
@@ -231,13 +239,14 @@ export async function deliveryPage(view, params) {
       h("pre", { class: "json", tabindex: "0", "aria-labelledby": "payload-heading", "data-testid": "payload" }, prettyJSON(d.payload))),
     h("section", { class: "panel", "aria-labelledby": "attempts-heading" }, h("h2", { id: "attempts-heading" }, `Attempts (${attempts.length})`),
       attempts.length ? h("div", { class: "table-wrap" }, h("table", { class: "cards", "data-testid": "attempts-table", "aria-labelledby": "attempts-heading" },
-        h("thead", {}, h("tr", {}, ["#", "Started", "Duration", "Status code", "Error", "Response body"].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, ["#", "Started", "Duration", "Status code", "Error", "Headers sent", "Response body"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, attempts.map((a) => h("tr", { "data-testid": "attempt-row" },
           td("#", String(a.number)),
           td("Started", time(a.started_at)),
           td("Duration", a.duration_ms + " ms"),
           td("Status code", a.status_code ? badge(a.status_code < 300 ? "ok" : "bad", String(a.status_code)) : h("span", { class: "muted" }, "none")),
           td("Error", a.error || h("span", { class: "muted" }, "—")),
+          td("Headers sent", headerNames(a.request_headers)),
           tdStacked("Response body", a.response_body ? h("pre", { class: "body", tabindex: "0", "aria-label": "Response body of attempt " + a.number }, prettyJSON(a.response_body)) : h("span", { class: "muted" }, "empty")))))))
         : h("p", { class: "muted", "data-testid": "no-attempts" }, "No attempt yet.")));
 }

@@ -114,11 +114,14 @@ export function clearNotice(box) {
   box.replaceChildren();
 }
 
-// fieldName maps a problem location such as "body.events[0]" or
-// "query.after" to a form control name ("events", "after").
-function fieldName(location) {
-  const m = /^(?:body|query|path)\.([A-Za-z_]+)/.exec(location || "");
-  return m ? m[1] : null;
+// fieldNames maps a problem location to the form control names it may
+// mean, the most specific first: "body.events[0]" → ["events"],
+// "body.auth.password" → ["auth.password", "auth"], "body.headers.X-Key" →
+// ["headers.X-Key", "headers"] (a fieldset may carry the short name).
+function fieldNames(location) {
+  const m = /^(?:body|query|path)\.([A-Za-z_]+)(?:\.([^[]+))?/.exec(location || "");
+  if (!m) return [];
+  return m[2] ? [m[1] + "." + m[2], m[1]] : [m[1]];
 }
 
 // showProblem writes an API error into box and marks the form's fields it
@@ -131,8 +134,7 @@ export function showProblem(box, err, form) {
   for (const e of p.errors || []) {
     const where = e.location || "";
     items.push(h("li", { "data-testid": "problem-error" }, where ? h("code", {}, where) : "", where ? ": " : "", e.message || ""));
-    const name = fieldName(where);
-    if (form && name) markField(form, name, e.message || "invalid");
+    if (form) markField(form, fieldNames(where), e.message || "invalid");
   }
   notice(box, "error",
     h("p", {}, h("strong", {}, title), err && err.status ? ` (${err.status})` : ""),
@@ -141,10 +143,19 @@ export function showProblem(box, err, form) {
   announce(title + (p.detail ? ": " + p.detail : ""));
 }
 
-function markField(form, name, msg) {
-  const control = form.querySelector(`[name="${CSS.escape(name)}"]`);
+function markField(form, names, msg) {
+  let control = null;
+  let name = "";
+  for (const n of names) {
+    control = form.querySelector(`[name="${CSS.escape(n)}"]`);
+    if (control) { name = n; break; }
+  }
   if (!control) return;
-  const holder = control.closest("fieldset") || control.closest(".field") || control.parentElement;
+  // A group of checkboxes (or a fieldset named by the problem) is marked as
+  // a whole; any other control on its own.
+  const group = control.tagName === "FIELDSET" ? control
+    : control.type === "checkbox" || control.type === "radio" ? control.closest("fieldset") : null;
+  const holder = group || control.closest(".field, .hdr-row") || control.parentElement;
   const id = "err-" + name;
   let msgEl = form.querySelector("#" + CSS.escape(id));
   if (!msgEl) {
@@ -152,7 +163,7 @@ function markField(form, name, msg) {
     holder.append(msgEl);
   }
   msgEl.textContent = msgEl.textContent ? msgEl.textContent + "; " + msg : msg;
-  const target = control.closest("fieldset") || control;
+  const target = group || control;
   target.setAttribute("aria-invalid", "true");
   const described = (target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
   if (!described.includes(id)) target.setAttribute("aria-describedby", described.concat(id).join(" "));

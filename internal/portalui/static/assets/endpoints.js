@@ -1,5 +1,6 @@
 // Endpoint pages: the list, the create/edit form and one endpoint's page
-// (secret shown once, verify, rotate, test, delete).
+// (secret shown once, verify, rotate, test, delete). The delivery controls
+// (headers, auth, TLS, retries) are in controls.js.
 
 import * as api from "./api.js";
 import {
@@ -7,6 +8,7 @@ import {
   showProblem, clearFieldErrors, confirmDialog, secretPanel,
 } from "./dom.js";
 import { page, go, flash, takeFlash } from "./nav.js";
+import { controlsForm, controlsProps, controlsSummary } from "./controls.js";
 
 export async function listPage(view) {
   const { body, box } = page(view, "Webhook endpoints", [],
@@ -34,6 +36,7 @@ export async function listPage(view) {
     td("Health", healthCell(e)),
     td("Verified", verifiedCell(e)),
     td("Active", e.is_active ? badge("ok", "Active", { "data-testid": "active" }) : badge("off", "Inactive", { "data-testid": "active" })),
+    td("Delivery controls", controlsSummary(e)),
     td("Actions", h("div", { class: "actions" },
       link("/endpoints/" + e.id, "Manage", { class: "button small", "aria-label": "Manage " + e.url }),
       link("/endpoints/" + e.id + "/deliveries", "Deliveries", { class: "button small", "aria-label": "Deliveries of " + e.url, "data-testid": "deliveries-link" }),
@@ -41,7 +44,7 @@ export async function listPage(view) {
   replace(body, h("div", { class: "table-wrap" },
     h("table", { class: "cards", id: "endpoints-table", "data-testid": "endpoints-table" },
       h("caption", { class: "visually-hidden" }, "Your webhook endpoints"),
-      h("thead", {}, h("tr", {}, ["URL", "Events", "Health", "Verified", "Active", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ["URL", "Events", "Health", "Verified", "Active", "Delivery controls", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, rows))));
 }
 
@@ -94,6 +97,7 @@ export async function formPage(view, params) {
     return showProblem(box, e);
   }
   const cur = current || { url: "", description: "", events: [], is_active: true, max_in_flight: 10, rate_limit: null };
+  const controls = controlsForm(cur, editing);
   const form = h("form", { id: "endpoint-form", "data-testid": "endpoint-form", novalidate: true, class: "panel" },
     field("ep-url", "URL", h("input", { type: "url", id: "ep-url", name: "url", required: true, value: cur.url, autocomplete: "url", "aria-describedby": "ep-url-hint", "data-testid": "url-input" }),
       "The https address where Hookline POSTs the signed webhooks."),
@@ -107,6 +111,7 @@ export async function formPage(view, params) {
         "Attempts running at once (1–100)."),
       field("ep-rate", "Rate limit (per second, optional)", h("input", { type: "number", id: "ep-rate", name: "rate_limit", min: 1, max: 10000, value: cur.rate_limit ?? "", "aria-describedby": "ep-rate-hint" }),
         "Empty: no limit.")),
+    controls.el,
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary", id: "endpoint-submit", "data-testid": "endpoint-submit" }, editing ? "Save changes" : "Create endpoint"),
       link(editing ? "/endpoints/" + params.id : "/endpoints", "Cancel", { class: "button" })));
@@ -131,6 +136,7 @@ export async function formPage(view, params) {
         if (description) b.description = description;
         if (maxRaw) b.max_in_flight = Number(maxRaw);
         if (rateRaw) b.rate_limit = Number(rateRaw);
+        controls.create(b);
         const created = await api.createEndpoint(b);
         flash("secret", { id: created.id, secret: created.secret, heading: "Endpoint created" });
         go("/endpoints/" + created.id);
@@ -144,6 +150,17 @@ export async function formPage(view, params) {
       if (maxRaw && Number(maxRaw) !== cur.max_in_flight) b.max_in_flight = Number(maxRaw);
       const rate = rateRaw ? Number(rateRaw) : null;
       if (rate !== (cur.rate_limit ?? null)) b.rate_limit = rate;
+      const missing = controls.patch(b);
+      if (missing) {
+        // Auth is replaced whole: its secret is not kept across a change.
+        showProblem(box, { status: 0, problem: {
+          title: "Enter the secret again",
+          detail: "Changing the authentication replaces it as a whole, and its secret is never shown, so it must be entered again.",
+          errors: [{ location: missing, message: "required when the authentication changes" }],
+        } }, form);
+        box.focus();
+        return;
+      }
       if (Object.keys(b).length) await api.updateEndpoint(params.id, b);
       flash("detail", Object.keys(b).length ? "Changes saved." : "Nothing changed.");
       go("/endpoints/" + params.id);
@@ -191,6 +208,7 @@ export async function detailPage(view, params) {
       e.last_verification_at ? h("span", { class: "hint" }, "last check ", time(e.last_verification_at)) : ""),
     h("dt", {}, "Max in flight"), h("dd", {}, String(e.max_in_flight)),
     h("dt", {}, "Rate limit"), h("dd", {}, e.rate_limit ? e.rate_limit + " per second" : "no limit"),
+    controlsProps(e),
     h("dt", {}, "Created"), h("dd", {}, time(e.created_at)),
     h("dt", {}, "Updated"), h("dd", {}, time(e.updated_at)),
     h("dt", {}, "ID"), h("dd", { class: "mono", "data-testid": "prop-id" }, e.id));

@@ -1,0 +1,93 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/endpoint"
+	"github.com/hookline/hookline/internal/oauth2cc"
+)
+
+// request builds an attempt's request to an endpoint from its stored
+// delivery controls: custom headers, receiver auth, the mutual-TLS client.
+// An error means the controls cannot be opened (wrong encryption key) or
+// the client key pair no longer loads: retrying does not heal either.
+func (a *Activities) request(tenantID, endpointID uuid.UUID, url string, cols endpoint.Columns) (delivery.Request, endpoint.Resolved, error) {
+	r, err := endpoint.Resolve(a.Box, tenantID, endpointID, cols)
+	if err != nil {
+		return delivery.Request{}, r, err
+	}
+	req := delivery.Request{URL: url, Headers: r.Headers.All()}
+	if r.Auth != nil {
+		req.Auth = a.authorizer(endpointID, *r.Auth)
+	}
+	if r.TLS != nil && a.TLSClients != nil {
+		t := *r.TLS
+		sum := sha256.Sum256([]byte(t.ClientCertPEM + "\x00" + t.ClientKeyPEM + "\x00" + t.CACertPEM))
+		key := endpointID.String() + "/" + hex.EncodeToString(sum[:])
+		if req.Client, err = a.TLSClients.For(key, func() (*tls.Config, error) { return t.ClientConfig() }); err != nil {
+			return delivery.Request{}, r, err
+		}
+	}
+	return req, r, nil
+}
+
+func (a *Activities) authorizer(endpointID uuid.UUID, auth endpoint.Auth) delivery.Authorizer {
+	switch auth.Type {
+	case endpoint.AuthBasic:
+		return delivery.BasicAuth(auth.Username, auth.Password)
+	case endpoint.AuthBearer:
+		return delivery.BearerAuth(auth.Token)
+	}
+	return &oauth2Auth{cache: a.Tokens, key: endpointID.String(), cfg: auth.OAuth2()}
+}
+
+// oauth2Auth fetches (and shares) client-credentials tokens.
+type oauth2Auth struct {
+	cache *oauth2cc.Cache
+	key   string
+	cfg   oauth2cc.Config
+}
+
+func (o *oauth2Auth) Authorization(ctx context.Context) (string, error) {
+	tok, err := o.cache.Token(ctx, o.key, o.cfg)
+	if err != nil {
+		return "", err
+	}
+	return "Bearer " + tok, nil
+}
+
+// Refresh drops the refused token and fetches a fresh one.
+func (o *oauth2Auth) Refresh(ctx context.Context, refused string) (string, bool, error) {
+	o.cache.Invalidate(o.key, strings.TrimPrefix(refused, "Bearer "))
+	v, err := o.Authorization(ctx)
+	return v, true, err
+}
+
+// timeout is an attempt's HTTP timeout: the endpoint's, else the deployment's.
+func (a *Activities) timeout(r endpoint.Resolved) time.Duration {
+	if r.TimeoutSeconds != nil {
+		return time.Duration(*r.TimeoutSeconds) * time.Second
+	}
+	if a.DeliveryTimeout > 0 {
+		return a.DeliveryTimeout
+	}
+	return 15 * time.Second
+}
+
+// policy is the retry policy of an endpoint: its own schedule, if it sets
+// one, with the deployment's jitter and Retry-After cap.
+func (a *Activities) policy(r endpoint.Resolved) delivery.RetryPolicy {
+	p := a.Policy
+	if s := r.Schedule(); s != nil {
+		p.Schedule = s
+	}
+	return p
+}
