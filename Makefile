@@ -30,7 +30,8 @@ build:
 FUZZTIME ?=
 FUZZ_TARGETS := ./internal/cursor:FuzzParse:25000x ./internal/netguard:FuzzValidateURL:25000x \
 	./internal/requestid:FuzzValid:100000x ./internal/publish:FuzzValidate:50000x \
-	./internal/signing:FuzzSignVerifyRoundTrip:60000x ./internal/catalog:FuzzValidatePayload:25000x
+	./internal/signing:FuzzSignVerifyRoundTrip:60000x ./internal/catalog:FuzzValidatePayload:25000x \
+	./internal/filter:FuzzFilter:40000x
 
 test: lint ## what CI runs
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)

@@ -103,6 +103,7 @@ func New(d Deps) *Server {
 	s.registerEventTypes()
 	s.registerDeliveries()
 	s.registerEvents()
+	s.registerRouting()
 	s.registerVerification()
 	s.registerPortal()
 	s.mountPortal(r)

@@ -39,6 +39,7 @@ type publishBody struct {
 	Type       string     `json:"type" minLength:"1" maxLength:"255" example:"comment.created" doc:"an event type from the catalogue"`
 	Payload    Payload    `json:"payload"`
 	OccurredAt *time.Time `json:"occurred_at,omitempty" doc:"when it happened (RFC 3339); default now"`
+	Channels   []string   `json:"channels,omitempty" maxItems:"5" example:"[\"eu\"]" doc:"0–5 channels of [A-Za-z0-9._:+-] (≤ 128 chars each): an endpoint with channels gets only events sharing one"`
 }
 
 type publishInput struct {
@@ -60,8 +61,9 @@ func (s *Server) registerEvents() {
 		}},
 		OperationID: "publish-event", Method: http.MethodPost, Path: "/events",
 		Summary: "Publish an event", Tags: []string{tagEvents}, DefaultStatus: http.StatusAccepted,
-		Description: "Stores the event and creates one delivery for every active endpoint subscribed to its type, " +
-			"each delivered by its own workflow. 202 with the number of deliveries. Publishing an id again returns " +
+		Description: "Stores the event and creates one delivery for every active endpoint subscribed to its type " +
+			"whose channels and filter admit it, each delivered by its own workflow. 202 with the number of deliveries " +
+			"and of endpoints `filtered` out (get-event-routing says why, per endpoint). Publishing an id again returns " +
 			"the original result with 200, creates nothing, and starts any of its deliveries still pending (a retry after a lost response). " +
 			"Needs the `publish_events` permission.",
 		MaxBodyBytes: publish.MaxPayloadBytes + 16<<10,
@@ -70,7 +72,8 @@ func (s *Server) registerEvents() {
 }
 
 func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOutput, error) {
-	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt}
+	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt,
+		Channels: in.Body.Channels}
 	res, err := s.Publisher.PublishOnce(ctx, principalFrom(ctx).TenantID, in.IdempotencyKey, ev)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ var routeClass = map[string]string{
 	// The event-type catalogue is shared: no tenant's ids in it.
 	"list-event-types": "tenant", "get-event-type": "tenant", "put-event-type": "admin",
 	"create-portal-session": "admin-tenant",
+	"test-filter":           "tenant", "get-event-routing": "tenant",
 }
 
 // bodies for operations that need one to get past validation.
@@ -43,6 +44,7 @@ var opBodies = map[string]any{
 	"create-api-key":           map[string]any{"name": "b", "permissions": []string{"manage_webhooks"}},
 	"create-tenant":            map[string]any{"name": "walk-" + time.Now().Format("150405.000000")},
 	"recover-webhook-endpoint": map[string]any{"since": time.Now().Add(-time.Hour)},
+	"test-filter":              map[string]any{"filter": map[string]any{}, "event": map[string]any{"type": "t", "data": map[string]any{}}},
 }
 
 // tenantDigest fingerprints every row tenant A owns.
@@ -78,7 +80,7 @@ func TestTenantIsolationWalk(t *testing.T) {
 	env := hooklinetest.New(t)
 	a := newEndpoint(t, env, env.A, []string{"*"}, true)
 	a.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })
-	env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"secret": "a-only"}})
+	eventID := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"secret": "a-only"}}).Map(t)["id"].(string)
 	var deliveryID string
 	env.Eventually(20*time.Second, "A's delivery to fail", func() bool {
 		ds := deliveriesOf(t, env, env.A, a.id, "?status=failed")
@@ -89,9 +91,9 @@ func TestTenantIsolationWalk(t *testing.T) {
 	})
 	keyID, _, _ := authn.ParseAPIKey(env.A.Key)
 	keyA := keyID.String()
-	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created"}
+	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created", "{event_id}": eventID}
 	bTenantAdmin := env.Mint([]string{env.B.ID.String()}, authn.AllPermissions, time.Hour)
-	aIDs := []string{a.id, deliveryID, keyA}
+	aIDs := []string{a.id, deliveryID, keyA, eventID}
 	bCookie, bCSRF := portalLogin(t, env, env.B)
 
 	doc := api.New(api.Deps{Version: "walk"}).OpenAPI()

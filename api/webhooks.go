@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -29,6 +30,8 @@ type Endpoint struct {
 	FailingSince           *time.Time `json:"failing_since" doc:"first failed attempt since the last success; null when healthy"`
 	DisabledReason         *string    `json:"disabled_reason" doc:"\"failing\": Hookline disabled it after HOOKLINE_DISABLE_AFTER (default 120 h) of failures; enable it again with is_active true"`
 	EndpointControls
+	Channels  []string  `json:"channels" doc:"when set, only events sharing one of these channels are delivered"`
+	Filter    JSONDoc   `json:"filter" doc:"a filter over {\"type\",\"channels\",\"data\"} events must match (DESIGN §9.2 grammar); null: none"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -50,6 +53,7 @@ func toEndpoint(e dbq.WebhookEndpoint) Endpoint {
 		VerifiedAt: e.VerifiedAt, LastVerificationAt: e.LastVerificationAt, LastVerificationReason: e.LastVerificationReason,
 		MaxInFlight: int(e.MaxInFlight), RateLimit: rate, Health: string(endpoint.HealthOf(e)),
 		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, EndpointControls: toControls(e),
+		Channels: nonNilStrings(e.Channels), Filter: JSONDoc(e.Filter),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
@@ -72,6 +76,8 @@ type endpointCreateBody struct {
 	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
 	RateLimit   *int     `json:"rate_limit,omitempty" nullable:"true" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default and null: no limit)"`
 	ControlsCreateBody
+	Channels []string `json:"channels,omitempty" maxItems:"10" doc:"0–10 channels: only events sharing one are delivered"`
+	Filter   JSONDoc  `json:"filter,omitempty" doc:"payload filter, e.g. {\"data\":{\"amount\":{\"$gte\":100}}}; ≤ 16 KiB, depth ≤ 8, ≤ 64 operators"`
 }
 
 type endpointCreateInput struct {
@@ -99,6 +105,8 @@ type endpointUpdateInput struct {
 		MaxInFlight *int        `json:"max_in_flight,omitempty" minimum:"1" maximum:"100"`
 		RateLimit   OptionalInt `json:"rate_limit,omitempty" doc:"deliveries per second at most (1–10000); null removes the limit"`
 		ControlsPatchBody
+		Channels *[]string   `json:"channels,omitempty" maxItems:"10" doc:"replaces the channels; [] removes them"`
+		Filter   OptionalDoc `json:"filter,omitempty" doc:"replaces the filter; null removes it"`
 	}
 }
 
@@ -193,7 +201,7 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	b := in.Body
 	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
 		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive, MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit,
-		Controls: b.domain(),
+		Controls: b.domain(), Channels: b.Channels, Filter: json.RawMessage(b.Filter),
 	}, func(c endpoint.Created) any {
 		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
@@ -218,7 +226,10 @@ func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGe
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
 	b := in.Body
 	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight,
-		Controls: b.domain()}
+		Controls: b.domain(), Channels: b.Channels}
+	if b.Filter.Set {
+		p.Filter = &endpoint.Change[json.RawMessage]{Value: b.Filter.Value}
+	}
 	if b.RateLimit.Set {
 		p.RateLimit = &endpoint.RateLimit{PerSecond: b.RateLimit.Value}
 	}

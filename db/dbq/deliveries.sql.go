@@ -116,39 +116,60 @@ func (q *Queries) DeleteOldDeliveries(ctx context.Context, arg DeleteOldDeliveri
 }
 
 const fanOutDeliveries = `-- name: FanOutDeliveries :many
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
-SELECT gen_random_uuid(), e.tenant_id, e.id, $1, $2
-FROM webhook_endpoints e
-WHERE e.tenant_id = $3
-  AND e.is_active
-  AND ($2::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT $4::boolean))
-  AND e.id IS DISTINCT FROM $5::uuid
-RETURNING id, endpoint_id
+WITH subs AS (
+    SELECT e.id, e.is_active, e.filter, e.updated_at,
+           (cardinality(e.channels) = 0 OR e.channels && $1::text[]) AS channel_ok
+    FROM webhook_endpoints e
+    WHERE e.tenant_id = $2
+      AND ($3::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT $4::boolean))
+      AND e.id IS DISTINCT FROM $5::uuid
+), ins AS (
+    INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
+    SELECT gen_random_uuid(), $2, s.id, $6, $3
+    FROM subs s WHERE s.is_active AND s.channel_ok AND s.filter IS NULL
+    RETURNING id, endpoint_id
+), routes AS (
+    INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
+    SELECT $2, $6, s.id, CASE WHEN NOT s.is_active THEN 'inactive' ELSE 'channels' END
+    FROM subs s WHERE NOT s.is_active OR NOT s.channel_ok
+)
+SELECT s.id AS endpoint_id, i.id AS delivery_id, s.filter, s.updated_at, s.is_active, s.channel_ok
+FROM subs s LEFT JOIN ins i ON i.endpoint_id = s.id
 `
 
 type FanOutDeliveriesParams struct {
-	EventID     string
-	EventType   string
+	Channels    []string
 	TenantID    uuid.UUID
+	EventType   string
 	Operational bool
 	About       *uuid.UUID
+	EventID     string
 }
 
 type FanOutDeliveriesRow struct {
-	ID         uuid.UUID
 	EndpointID uuid.UUID
+	DeliveryID *uuid.UUID
+	Filter     []byte
+	UpdatedAt  time.Time
+	IsActive   bool
+	ChannelOk  *bool
 }
 
-// One pending delivery per active endpoint of the tenant subscribed to the
-// type (or "*", except for operational events, which go only to endpoints
-// that name them and never to the endpoint they are about).
+// Routes an event to every endpoint of the tenant subscribed to its type
+// (or "*", except for operational events, which go only to endpoints that
+// name them and never to the endpoint they are about), in one statement:
+// a pending delivery for each active endpoint whose channels admit the
+// event and that has no filter; an event_routes row for each inactive or
+// channel-excluded one. Endpoints with a filter come back without a
+// delivery, for the caller to match (InsertRoutedDeliveries).
 func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesParams) ([]FanOutDeliveriesRow, error) {
 	rows, err := q.db.Query(ctx, fanOutDeliveries,
-		arg.EventID,
-		arg.EventType,
+		arg.Channels,
 		arg.TenantID,
+		arg.EventType,
 		arg.Operational,
 		arg.About,
+		arg.EventID,
 	)
 	if err != nil {
 		return nil, err
@@ -157,7 +178,14 @@ func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesPara
 	items := []FanOutDeliveriesRow{}
 	for rows.Next() {
 		var i FanOutDeliveriesRow
-		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
+		if err := rows.Scan(
+			&i.EndpointID,
+			&i.DeliveryID,
+			&i.Filter,
+			&i.UpdatedAt,
+			&i.IsActive,
+			&i.ChannelOk,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -433,6 +461,50 @@ func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryR
 			&i.EndpointID,
 			&i.EventType,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const insertRoutedDeliveries = `-- name: InsertRoutedDeliveries :many
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
+SELECT gen_random_uuid(), $1, ep, $2, $3 FROM unnest($4::uuid[]) AS ep
+RETURNING id, endpoint_id
+`
+
+type InsertRoutedDeliveriesParams struct {
+	TenantID    uuid.UUID
+	EventID     string
+	EventType   string
+	EndpointIds []uuid.UUID
+}
+
+type InsertRoutedDeliveriesRow struct {
+	ID         uuid.UUID
+	EndpointID uuid.UUID
+}
+
+// Deliveries to the filtered endpoints whose filter matched.
+func (q *Queries) InsertRoutedDeliveries(ctx context.Context, arg InsertRoutedDeliveriesParams) ([]InsertRoutedDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, insertRoutedDeliveries,
+		arg.TenantID,
+		arg.EventID,
+		arg.EventType,
+		arg.EndpointIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InsertRoutedDeliveriesRow{}
+	for rows.Next() {
+		var i InsertRoutedDeliveriesRow
+		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -37,7 +37,7 @@ func (q *Queries) DeleteOrphanEvents(ctx context.Context, arg DeleteOrphanEvents
 }
 
 const getEvent = `-- name: GetEvent :one
-SELECT tenant_id, id, type, payload, occurred_at, created_at FROM events WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, type, payload, occurred_at, created_at, channels FROM events WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEventParams struct {
@@ -55,15 +55,16 @@ func (q *Queries) GetEvent(ctx context.Context, arg GetEventParams) (Event, erro
 		&i.Payload,
 		&i.OccurredAt,
 		&i.CreatedAt,
+		&i.Channels,
 	)
 	return i, err
 }
 
 const insertEvent = `-- name: InsertEvent :one
-INSERT INTO events (tenant_id, id, type, payload, occurred_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO events (tenant_id, id, type, payload, occurred_at, channels)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::text[], '{}'))
 ON CONFLICT (tenant_id, id) DO NOTHING
-RETURNING tenant_id, id, type, payload, occurred_at, created_at
+RETURNING tenant_id, id, type, payload, occurred_at, created_at, channels
 `
 
 type InsertEventParams struct {
@@ -72,6 +73,7 @@ type InsertEventParams struct {
 	Type       string
 	Payload    []byte
 	OccurredAt time.Time
+	Channels   []string
 }
 
 // Returns no row when the producer's id was already published (idempotent publish).
@@ -82,6 +84,7 @@ func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (Event
 		arg.Type,
 		arg.Payload,
 		arg.OccurredAt,
+		arg.Channels,
 	)
 	var i Event
 	err := row.Scan(
@@ -91,6 +94,7 @@ func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (Event
 		&i.Payload,
 		&i.OccurredAt,
 		&i.CreatedAt,
+		&i.Channels,
 	)
 	return i, err
 }

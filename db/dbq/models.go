@@ -83,6 +83,14 @@ type Event struct {
 	Payload    []byte
 	OccurredAt time.Time
 	CreatedAt  time.Time
+	Channels   []string
+}
+
+type EventRoute struct {
+	TenantID   uuid.UUID
+	EventID    string
+	EndpointID uuid.UUID
+	Reason     string
 }
 
 type EventType struct {
@@ -167,6 +175,8 @@ type WebhookEndpoint struct {
 	SecretsCiphertext         []byte
 	RetrySchedule             []string
 	TimeoutSeconds            *int32
+	Channels                  []string
+	Filter                    []byte
 }
 
 type WebhookEndpointPreviousSecret struct {

@@ -80,11 +80,11 @@ func (q *Queries) ClaimExpiringTLS(ctx context.Context) ([]ClaimExpiringTLSRow, 
 
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
-    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds)
+    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
     coalesce($10::jsonb, '{}'), coalesce($11::text[], '{}'), $12, $13, $14, $15,
-    $16, $17)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
+    $16, $17, coalesce($18::text[], '{}'), $19)
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
 `
 
 type CreateEndpointParams struct {
@@ -105,6 +105,8 @@ type CreateEndpointParams struct {
 	SecretsCiphertext []byte
 	RetrySchedule     []string
 	TimeoutSeconds    *int32
+	Channels          []string
+	Filter            []byte
 }
 
 func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) (WebhookEndpoint, error) {
@@ -126,6 +128,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		arg.SecretsCiphertext,
 		arg.RetrySchedule,
 		arg.TimeoutSeconds,
+		arg.Channels,
+		arg.Filter,
 	)
 	var i WebhookEndpoint
 	err := row.Scan(
@@ -160,6 +164,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
@@ -184,7 +190,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
 UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
 `
 
 type DisableFailingEndpointParams struct {
@@ -229,12 +235,14 @@ func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailing
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -277,12 +285,14 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -325,12 +335,14 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -375,6 +387,8 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.SecretsCiphertext,
 			&i.RetrySchedule,
 			&i.TimeoutSeconds,
+			&i.Channels,
+			&i.Filter,
 		); err != nil {
 			return nil, err
 		}
@@ -488,7 +502,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
 `
 
 type RecordEndpointVerificationParams struct {
@@ -538,6 +552,8 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
@@ -547,7 +563,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
 `
 
 type RotateEndpointSecretParams struct {
@@ -591,6 +607,8 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }
@@ -614,6 +632,8 @@ UPDATE webhook_endpoints SET
     secrets_ciphertext = $13,
     retry_schedule = $14,
     timeout_seconds = $15,
+    channels = coalesce($16::text[], '{}'),
+    filter = $17,
     failing_since = CASE WHEN $4 AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
@@ -621,8 +641,8 @@ UPDATE webhook_endpoints SET
     breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
     breaker_prober = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
-WHERE tenant_id = $16 AND id = $17
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds
+WHERE tenant_id = $18 AND id = $19
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
 `
 
 type UpdateEndpointParams struct {
@@ -641,6 +661,8 @@ type UpdateEndpointParams struct {
 	SecretsCiphertext []byte
 	RetrySchedule     []string
 	TimeoutSeconds    *int32
+	Channels          []string
+	Filter            []byte
 	TenantID          uuid.UUID
 	ID                uuid.UUID
 }
@@ -663,6 +685,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		arg.SecretsCiphertext,
 		arg.RetrySchedule,
 		arg.TimeoutSeconds,
+		arg.Channels,
+		arg.Filter,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -699,6 +723,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.Channels,
+		&i.Filter,
 	)
 	return i, err
 }

@@ -1,14 +1,35 @@
 -- name: FanOutDeliveries :many
--- One pending delivery per active endpoint of the tenant subscribed to the
--- type (or "*", except for operational events, which go only to endpoints
--- that name them and never to the endpoint they are about).
+-- Routes an event to every endpoint of the tenant subscribed to its type
+-- (or "*", except for operational events, which go only to endpoints that
+-- name them and never to the endpoint they are about), in one statement:
+-- a pending delivery for each active endpoint whose channels admit the
+-- event and that has no filter; an event_routes row for each inactive or
+-- channel-excluded one. Endpoints with a filter come back without a
+-- delivery, for the caller to match (InsertRoutedDeliveries).
+WITH subs AS (
+    SELECT e.id, e.is_active, e.filter, e.updated_at,
+           (cardinality(e.channels) = 0 OR e.channels && @channels::text[]) AS channel_ok
+    FROM webhook_endpoints e
+    WHERE e.tenant_id = @tenant_id
+      AND (@event_type::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT @operational::boolean))
+      AND e.id IS DISTINCT FROM sqlc.narg('about')::uuid
+), ins AS (
+    INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
+    SELECT gen_random_uuid(), @tenant_id, s.id, @event_id, @event_type
+    FROM subs s WHERE s.is_active AND s.channel_ok AND s.filter IS NULL
+    RETURNING id, endpoint_id
+), routes AS (
+    INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
+    SELECT @tenant_id, @event_id, s.id, CASE WHEN NOT s.is_active THEN 'inactive' ELSE 'channels' END
+    FROM subs s WHERE NOT s.is_active OR NOT s.channel_ok
+)
+SELECT s.id AS endpoint_id, i.id AS delivery_id, s.filter, s.updated_at, s.is_active, s.channel_ok
+FROM subs s LEFT JOIN ins i ON i.endpoint_id = s.id;
+
+-- name: InsertRoutedDeliveries :many
+-- Deliveries to the filtered endpoints whose filter matched.
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
-SELECT gen_random_uuid(), e.tenant_id, e.id, @event_id, @event_type
-FROM webhook_endpoints e
-WHERE e.tenant_id = @tenant_id
-  AND e.is_active
-  AND (@event_type::text = ANY(e.events) OR ('*' = ANY(e.events) AND NOT @operational::boolean))
-  AND e.id IS DISTINCT FROM sqlc.narg('about')::uuid
+SELECT gen_random_uuid(), @tenant_id, ep, @event_id, @event_type FROM unnest(@endpoint_ids::uuid[]) AS ep
 RETURNING id, endpoint_id;
 
 -- name: InsertDelivery :one

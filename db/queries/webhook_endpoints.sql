@@ -1,9 +1,9 @@
 -- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
-    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds)
+    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter)
 VALUES (@id, @tenant_id, @url, @description, @events, @is_active, @secret_ciphertext, @max_in_flight, sqlc.narg('rate_limit'),
     coalesce(sqlc.narg('headers')::jsonb, '{}'), coalesce(sqlc.narg('sensitive_headers')::text[], '{}'), sqlc.narg('auth'), sqlc.narg('tls'), sqlc.narg('tls_not_after'), sqlc.narg('secrets_ciphertext'),
-    sqlc.narg('retry_schedule'), sqlc.narg('timeout_seconds'))
+    sqlc.narg('retry_schedule'), sqlc.narg('timeout_seconds'), coalesce(sqlc.narg('channels')::text[], '{}'), sqlc.narg('filter'))
 RETURNING *;
 
 -- name: GetEndpoint :one
@@ -36,6 +36,8 @@ UPDATE webhook_endpoints SET
     secrets_ciphertext = sqlc.narg('secrets_ciphertext'),
     retry_schedule = sqlc.narg('retry_schedule'),
     timeout_seconds = sqlc.narg('timeout_seconds'),
+    channels = coalesce(sqlc.narg('channels')::text[], '{}'),
+    filter = sqlc.narg('filter'),
     failing_since = CASE WHEN @is_active AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN @is_active THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN @is_active AND NOT is_active THEN 0 ELSE consecutive_failures END,

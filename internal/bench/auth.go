@@ -12,6 +12,7 @@ import (
 // same run: what a token costs per delivery, and that attempts share it.
 func (r *run) oauth2(ctx context.Context) error {
 	secrets := map[string]string{}
+	var ids []string
 	for i := 0; i < r.o.Endpoints; i++ {
 		name := "oauth" + strconv.Itoa(i)
 		var ep endpoint
@@ -23,7 +24,14 @@ func (r *run) oauth2(ctx context.Context) error {
 			return fmt.Errorf("create OAuth2 endpoint: %w", err)
 		}
 		secrets[name] = ep.Secret
+		ids = append(ids, ep.ID)
 	}
+	// Off again afterwards: later phases publish comment.updated too.
+	defer func() {
+		for _, id := range ids {
+			_ = r.api.do(context.WithoutCancel(ctx), "PATCH", "/v1/webhooks/"+id, map[string]any{"is_active": false}, nil)
+		}
+	}()
 	if err := r.rc.setSecrets(ctx, secrets); err != nil {
 		return err
 	}

@@ -25,9 +25,10 @@ type Receiver struct {
 	secrets map[string]string
 	rc      *receiver.Receiver
 	hanging atomic.Int64
-	// tokens counts OAuth2 tokens issued by POST /token; the token valid
-	// at /auth/ is the latest.
+	// tokens counts OAuth2 tokens issued by POST /token; /auth/ accepts
+	// any issued one (each endpoint holds its own).
 	tokens atomic.Int64
+	issued sync.Map
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -59,7 +60,7 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		if strings.HasPrefix(r.URL.Path, "/auth/") && r.Header.Get("Authorization") != "Bearer "+b.token(b.tokens.Load()) {
+		if _, ok := b.issued.Load(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); strings.HasPrefix(r.URL.Path, "/auth/") && !ok {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -77,7 +78,9 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": b.token(b.tokens.Add(1)), "token_type": "Bearer", "expires_in": 3600})
+		tok := "bench-token-" + strconv.FormatInt(b.tokens.Add(1), 10)
+		b.issued.Store(tok, true)
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
 	})
 	// A receiver that accepts the request and never answers (until the
 	// client gives up): the noisy neighbour's endpoints.
@@ -126,8 +129,6 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	}
 	return nil
 }
-
-func (b *Receiver) token(n int64) string { return "bench-token-" + strconv.FormatInt(n, 10) }
 
 // receiverClient talks to a receiver process.
 type receiverClient struct{ base string }

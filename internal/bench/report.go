@@ -70,6 +70,9 @@ type Report struct {
 	PublishP99Ms       float64 `json:"publish_p99_ms"`
 	PublishSchemaP50Ms float64 `json:"publish_schema_p50_ms"`
 	PublishSchemaP99Ms float64 `json:"publish_schema_p99_ms"`
+	// A type whose 50 endpoints each have a filter (one matches).
+	PublishFilterP50Ms float64 `json:"publish_filter_p50_ms"`
+	PublishFilterP99Ms float64 `json:"publish_filter_p99_ms"`
 
 	BaselineDeliveriesPerSecond        float64 `json:"baseline_deliveries_per_second"`
 	DurableBaselineDeliveriesPerSecond float64 `json:"durable_baseline_deliveries_per_second"`
@@ -165,6 +168,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintln(tw, "\nPublish request at 50 events/s")
 		row("type without a schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishP50Ms, r.PublishP99Ms))
 		row("type with a JSON Schema", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishSchemaP50Ms, r.PublishSchemaP99Ms))
+		row("type with 50 filtered endpoints", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.PublishFilterP50Ms, r.PublishFilterP99Ms))
 	}
 	if r.BaselineDeliveriesPerSecond > 0 {
 		fmt.Fprintln(tw, "\nBaselines (same receiver, same signed payloads)")

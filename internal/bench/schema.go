@@ -19,8 +19,9 @@ const benchSchema = `{"type":"object","required":["comment_id","thread_id","auth
  "additionalProperties":false}`
 
 // schema measures the publish request itself at 50 events/s, alternating a
-// type without a schema (comment.updated) and one with a JSON Schema
-// (comment.deleted, compiled once and cached), so both see the same load.
+// type without a schema (comment.updated), one with a JSON Schema
+// (comment.deleted, compiled once and cached) and one whose 50 endpoints
+// each have a filter (reaction.added), so all three see the same load.
 func (r *run) schema(ctx context.Context) error {
 	ep, err := r.api.createEndpoint(ctx, r.rcURL+"/hook/schema", []string{"comment.updated", "comment.deleted"})
 	if err != nil {
@@ -33,6 +34,35 @@ func (r *run) schema(ctx context.Context) error {
 	if err := admin.do(ctx, http.MethodPut, "/admin/v1/event-types/comment.deleted", rawJSON(`{"schema":`+benchSchema+`}`), nil); err != nil {
 		return err
 	}
+	// 50 endpoints with a filter on a third type: one matches, so a publish
+	// of it makes one delivery, like the other two types.
+	secrets := map[string]string{"schema": ep.Secret}
+	var filtered []string
+	for i := 0; i < filterEndpoints; i++ {
+		prefix := "c_9"
+		if i == 0 {
+			prefix = "c_0"
+		}
+		var fe endpoint
+		err := r.api.do(ctx, http.MethodPost, "/v1/webhooks", map[string]any{"url": r.rcURL + "/hook/filter", "events": []string{"reaction.added"},
+			"filter": map[string]any{"type": "reaction.added", "data": map[string]any{"comment_id": map[string]any{"$startsWith": prefix},
+				"author": map[string]any{"name": map[string]any{"$in": []string{"Ada", "Grace"}}}, "reactions": "rocket"}}}, &fe)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			secrets["filter"] = fe.Secret // only the matching one's deliveries arrive
+		}
+		filtered = append(filtered, fe.ID)
+	}
+	defer func() { // later phases publish reaction.added too
+		for _, id := range filtered {
+			_ = r.api.do(context.WithoutCancel(ctx), http.MethodPatch, "/v1/webhooks/"+id, map[string]any{"is_active": false}, nil)
+		}
+	}()
+	if err := r.rc.setSecrets(ctx, secrets); err != nil {
+		return err
+	}
 	if _, err := r.publishLatency(ctx, "schema-warm-", 50); err != nil {
 		return err
 	}
@@ -43,10 +73,14 @@ func (r *run) schema(ctx context.Context) error {
 	rep := r.rep
 	rep.PublishP50Ms, rep.PublishP99Ms = percentile(took["comment.updated"], 50), percentile(took["comment.updated"], 99)
 	rep.PublishSchemaP50Ms, rep.PublishSchemaP99Ms = percentile(took["comment.deleted"], 50), percentile(took["comment.deleted"], 99)
+	rep.PublishFilterP50Ms, rep.PublishFilterP99Ms = percentile(took["reaction.added"], 50), percentile(took["reaction.added"], 99)
 	return nil
 }
 
-// publishLatency publishes n events at 50/s, alternating the two types, and
+// filterEndpoints is how many filtered endpoints reaction.added goes to.
+const filterEndpoints = 50
+
+// publishLatency publishes n events at 50/s, alternating the three types, and
 // returns each publish request's duration by type.
 func (r *run) publishLatency(ctx context.Context, prefix string, n int) (map[string][]time.Duration, error) {
 	var mu sync.Mutex
@@ -60,7 +94,7 @@ func (r *run) publishLatency(ctx context.Context, prefix string, n int) (map[str
 			return nil, g.Wait()
 		case <-tick.C:
 		}
-		typ := [2]string{"comment.updated", "comment.deleted"}[i%2]
+		typ := [3]string{"comment.updated", "comment.deleted", "reaction.added"}[i%3]
 		g.Go(func() error {
 			t := time.Now()
 			if err := r.api.publish(gctx, prefix+strconv.Itoa(i), typ, samplePayload(i)); err != nil {

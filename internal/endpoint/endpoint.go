@@ -6,6 +6,7 @@ package endpoint
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"time"
@@ -87,6 +88,8 @@ type CreateInput struct {
 	MaxInFlight *int  // default DefaultMaxInFlight
 	RateLimit   *int  // deliveries per second; nil: none
 	Controls    Controls
+	Channels    []string        // none: every event of its types
+	Filter      json.RawMessage // nil or null: none
 }
 
 // Created is a new endpoint with its signing secret, shown this once.
@@ -116,6 +119,10 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
+	channels, flt, err := validateRouting(in.Channels, in.Filter)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
 	active := in.IsActive == nil || *in.IsActive
 	maxInFlight := DefaultMaxInFlight
 	if in.MaxInFlight != nil {
@@ -137,13 +144,14 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 			MaxInFlight:      int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
 			Headers: cols.Headers, SensitiveHeaders: cols.SensitiveHeaders, Auth: cols.Auth, Tls: cols.TLS, TlsNotAfter: cols.TLSNotAfter,
 			SecretsCiphertext: cols.SecretsCiphertext, RetrySchedule: cols.RetrySchedule, TimeoutSeconds: cols.TimeoutSeconds,
+			Channels: channels, Filter: flt,
 		})
 		if err != nil {
 			return 0, nil, err
 		}
 		details := map[string]any{
 			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
-			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit,
+			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit, "channels": e.Channels, "filter": json.RawMessage(e.Filter),
 		}
 		maps.Copy(details, auditControls(ctl))
 		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), details)

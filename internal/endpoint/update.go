@@ -1,7 +1,9 @@
 package endpoint
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 
 	"github.com/google/uuid"
@@ -22,11 +24,13 @@ type Patch struct {
 	MaxInFlight *int
 	RateLimit   *RateLimit // nil: keep
 	Controls    ControlsPatch
+	Channels    *[]string
+	Filter      *Change[json.RawMessage] // nil Value: remove the filter
 }
 
 func (p Patch) empty() bool {
 	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil &&
-		p.Controls.empty()
+		p.Controls.empty() && p.Channels == nil && p.Filter == nil
 }
 
 // Update applies p. A new URL clears verified_at; deactivation fails the
@@ -34,7 +38,7 @@ func (p Patch) empty() bool {
 // endpoint (is_active false → true) resets its health and breaker.
 func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
 	if p.empty() {
-		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds")
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds, channels, filter")
 	}
 	p, err := s.validatePatch(p)
 	if err != nil {
@@ -87,6 +91,23 @@ func (s *Service) validatePatch(p Patch) (Patch, error) {
 			return p, err
 		}
 	}
+	if p.Channels != nil {
+		chans, _, err := validateRouting(*p.Channels, nil)
+		if err != nil {
+			return p, err
+		}
+		p.Channels = &chans
+	}
+	if p.Filter != nil && p.Filter.Value != nil {
+		_, f, err := validateRouting(nil, *p.Filter.Value)
+		if err != nil {
+			return p, err
+		}
+		p.Filter = &Change[json.RawMessage]{}
+		if f != nil {
+			p.Filter.Value = &f
+		}
+	}
 	if p.URL != nil {
 		u, err := s.validateURL("body.url", *p.URL)
 		if err != nil {
@@ -105,8 +126,23 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 		MaxInFlight: cur.MaxInFlight, RateLimit: cur.RateLimit,
 		Headers: cur.Headers, SensitiveHeaders: cur.SensitiveHeaders, Auth: cur.Auth, Tls: cur.Tls, TlsNotAfter: cur.TlsNotAfter,
 		SecretsCiphertext: cur.SecretsCiphertext, RetrySchedule: cur.RetrySchedule, TimeoutSeconds: cur.TimeoutSeconds,
+		Channels: cur.Channels, Filter: cur.Filter,
 	}
 	diff := map[string]audit.Change{}
+	if p.Channels != nil && !slices.Equal(*p.Channels, cur.Channels) {
+		diff["channels"] = audit.Change{From: cur.Channels, To: *p.Channels}
+		next.Channels = *p.Channels
+	}
+	if p.Filter != nil {
+		var f json.RawMessage
+		if p.Filter.Value != nil {
+			f = *p.Filter.Value
+		}
+		if !bytes.Equal(f, cur.Filter) {
+			diff["filter"] = audit.Change{From: json.RawMessage(cur.Filter), To: f}
+			next.Filter = f
+		}
+	}
 	if p.URL != nil && *p.URL != cur.Url {
 		diff["url"] = audit.Change{From: cur.Url, To: *p.URL}
 		next.Url, next.VerifiedAt = *p.URL, nil

@@ -33,6 +33,9 @@ type Event struct {
 	Type       string          `json:"type"`
 	Payload    json.RawMessage `json:"payload"`
 	OccurredAt *time.Time      `json:"occurred_at,omitempty"`
+	// Channels narrow who receives it: an endpoint with channels gets only
+	// events sharing one of them.
+	Channels []string `json:"channels,omitempty"`
 }
 
 // Result reports a publish; Duplicate is set when the producer's id had been
@@ -41,7 +44,10 @@ type Result struct {
 	ID         string `json:"id"`
 	Type       string `json:"type"`
 	Deliveries int    `json:"deliveries"`
-	Duplicate  bool   `json:"-"`
+	// Filtered counts the subscribed endpoints its channels or their
+	// filters kept it from.
+	Filtered  int  `json:"filtered"`
+	Duplicate bool `json:"-"`
 }
 
 // Publisher publishes events and starts the deliveries they create.
@@ -54,6 +60,8 @@ type Publisher struct {
 	Faults interface{ ObserveRetrying(stage string) }
 	// Schemas caches the compiled schemas payloads are validated against.
 	Schemas catalog.Schemas
+	// Filters caches the compiled endpoint filters events are matched against.
+	Filters Filters
 }
 
 // Publish validates ev, writes it with its deliveries and starts them.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,13 +38,14 @@ func (p *Publisher) WriteTx(ctx context.Context, q *dbq.Queries, tenantID uuid.U
 			return Result{}, nil, err
 		}
 	}
-	return write(ctx, q, tenantID, ev, fanOut{})
+	return write(ctx, q, tenantID, ev, fanOut{filters: &p.Filters})
 }
 
 // fanOut narrows who receives an event.
 type fanOut struct {
 	operational bool       // only endpoints naming the type ("*" does not match)
 	about       *uuid.UUID // never this endpoint (the one an operational event is about)
+	filters     *Filters   // compiled endpoint filters (nil: compile each)
 }
 
 // write stores a validated event and its deliveries.
@@ -53,7 +55,7 @@ func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 		occurred = *ev.OccurredAt
 	}
 	_, err := q.InsertEvent(ctx, dbq.InsertEventParams{
-		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred,
+		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred, Channels: ev.Channels,
 	})
 	if db.IsNotFound(err) {
 		return duplicate(ctx, q, tenantID, ev.ID)
@@ -63,15 +65,16 @@ func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 	}
 	rows, err := q.FanOutDeliveries(ctx, dbq.FanOutDeliveriesParams{
 		EventID: ev.ID, EventType: ev.Type, TenantID: tenantID, Operational: to.operational, About: to.about,
+		Channels: nonNil(ev.Channels),
 	})
 	if err != nil {
 		return Result{}, nil, err
 	}
-	ds := make([]delivery.Ref, len(rows))
-	for i, r := range rows {
-		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type}
+	ds, filtered, err := route(ctx, q, tenantID, ev, to, rows)
+	if err != nil {
+		return Result{}, nil, err
 	}
-	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds)}, ds, nil
+	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds), Filtered: filtered}, ds, nil
 }
 
 // duplicate answers a re-publish of a known producer id with the original
@@ -96,7 +99,11 @@ func duplicate(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id strin
 	for i, r := range rows {
 		ds[i] = delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: orig.Type}
 	}
-	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Duplicate: true}, ds, nil
+	filtered, err := q.CountFilteredRoutes(ctx, dbq.CountFilteredRoutesParams{TenantID: tenantID, EventID: id})
+	if err != nil {
+		return Result{}, nil, err
+	}
+	return Result{ID: orig.ID, Type: orig.Type, Deliveries: int(n), Filtered: int(filtered), Duplicate: true}, ds, nil
 }
 
 // Validate checks an event and fills in a generated id when it has none.
@@ -118,6 +125,9 @@ func Validate(ev *Event) error {
 	if !requestid.Valid(ev.Type, 255) {
 		return apperr.Invalid("body.type", strings.ToValidUTF8(ev.Type, "\uFFFD"), "type must be 1–255 printable ASCII characters")
 	}
+	if err := ValidChannels("body.channels", ev.Channels, MaxEventChannels); err != nil {
+		return err
+	}
 	if len(ev.Payload) > MaxPayloadBytes {
 		return &apperr.Error{Kind: apperr.KindTooLarge, Field: "body.payload", Msg: PayloadTooLarge}
 	}
@@ -132,4 +142,33 @@ func Validate(ev *Event) error {
 	}
 	ev.Payload = trimmed
 	return nil
+}
+
+// Channel limits: an event names at most MaxEventChannels, an endpoint
+// MaxEndpointChannels, each up to MaxChannelLen of [A-Za-z0-9._:+-].
+const (
+	MaxEventChannels    = 5
+	MaxEndpointChannels = 10
+	MaxChannelLen       = 128
+)
+
+// ValidChannels checks channel names for field (at most max of them).
+func ValidChannels(field string, chans []string, max int) error {
+	if len(chans) > max {
+		return apperr.Invalid(field, nil, "at most %d channels", max)
+	}
+	for i, c := range chans {
+		if c == "" || len(c) > MaxChannelLen || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:+-") != "" {
+			return apperr.Invalid(field+"["+strconv.Itoa(i)+"]", strings.ToValidUTF8(c, "\uFFFD"),
+				"a channel is 1–%d characters of A–Z, a–z, 0–9 and . _ : + -", MaxChannelLen)
+		}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
