@@ -27,6 +27,8 @@ import (
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/stats"
+	"github.com/hookline/hookline/internal/tracing"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -57,6 +59,7 @@ type Options struct {
 	PublicURL         string // base of links the API hands out; empty: the request's host
 	Version           string
 	Metrics           *metrics.Metrics // nil: none
+	Tracing           *tracing.Tracing // nil: off
 	Logger            *slog.Logger     // nil: discard
 }
 
@@ -78,7 +81,7 @@ func New(o Options) *App {
 	o.defaults()
 	disp := &workflows.Dispatcher{Client: o.Temporal, TaskQueue: o.TaskQueue, Logger: o.Logger, RemoteAttempts: o.RemoteAttempts, RecoverBatch: o.RecoverBatch}
 	idem := &idempotency.Store{Pool: o.Pool, Box: o.Box}
-	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger}
+	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger, Tracer: o.Tracing.Tracer()}
 	dialGuard := o.Guard
 	if o.DeliveryGuard != nil {
 		dialGuard = o.DeliveryGuard
@@ -100,7 +103,7 @@ func New(o Options) *App {
 	maxTimeout := time.Duration(endpoint.MaxTimeout) * time.Second
 	a.Activities = &activities.Activities{
 		Pool: o.Pool, Box: o.Box, Sender: sender(maxTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
-		DeliveryTimeout: o.DeliveryTimeout,
+		DeliveryTimeout: o.DeliveryTimeout, Tracer: o.Tracing.Tracer(), Propagator: o.Tracing.Propagator,
 		TLSClients: &delivery.Clients{New: func(cfg *tls.Config) *http.Client {
 			return dialGuard.Client(netguard.ClientOptions{Timeout: maxTimeout, TLS: cfg})
 		}},
@@ -122,6 +125,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Tracing == nil {
+		o.Tracing = tracing.Off()
 	}
 	if o.Retry.Schedule == nil {
 		o.Retry.Schedule = delivery.DefaultSchedule
@@ -158,8 +164,8 @@ func (o *Options) defaults() {
 func (a *App) API() *api.Server {
 	d := api.Deps{
 		Pool: a.opts.Pool, JWT: a.opts.JWT, Ready: a.Readiness.Check, Endpoints: a.Endpoints,
-		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, PublicURL: a.opts.PublicURL,
-		Logger: a.opts.Logger, Version: a.opts.Version,
+		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, Stats: &stats.Service{Pool: a.opts.Pool}, PublicURL: a.opts.PublicURL,
+		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing,
 	}
 	if a.opts.Metrics != nil {
 		d.Metrics = a.opts.Metrics

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/delivery"
@@ -34,9 +36,13 @@ type Activities struct {
 	Tokens *oauth2cc.Cache
 	// DeliveryTimeout is an attempt's HTTP timeout unless its endpoint sets one.
 	DeliveryTimeout time.Duration
-	Policy          delivery.RetryPolicy
-	Flow            delivery.FlowPolicy
-	Publisher       *publish.Publisher
+	// Tracer records each attempt as a client span (nil: none); Propagator
+	// injects its traceparent for endpoints with trace_propagation.
+	Tracer     trace.Tracer
+	Propagator propagation.TextMapPropagator
+	Policy     delivery.RetryPolicy
+	Flow       delivery.FlowPolicy
+	Publisher  *publish.Publisher
 	// Endpoints auto-disables endpoints failing past Flow.DisableAfter.
 	Endpoints *endpoint.Service
 	// Workflows lets reconcile see and restart delivery workflows.

@@ -9,6 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/hookline/hookline/db/dbq"
 
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
@@ -90,4 +95,29 @@ func (a *Activities) policy(r endpoint.Resolved) delivery.RetryPolicy {
 		p.Schedule = s
 	}
 	return p
+}
+
+// attemptSpan starts the client span of one attempt (it joins the
+// delivery's trace through the activity's context).
+func (a *Activities) attemptSpan(ctx context.Context, d dbq.GetAttemptContextRow, n int) (context.Context, trace.Span) {
+	if a.Tracer == nil {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return a.Tracer.Start(ctx, "webhook attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("hookline.tenant_id", d.TenantID.String()), attribute.String("hookline.endpoint_id", d.EndpointID.String()),
+		attribute.String("hookline.delivery_id", d.ID.String()), attribute.Int("hookline.attempt", n),
+		attribute.String("http.request.method", "POST")))
+}
+
+func endAttemptSpan(span trace.Span, out delivery.Outcome) {
+	if !span.IsRecording() {
+		return
+	}
+	if out.Code > 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", out.Code))
+	}
+	if !out.OK() {
+		span.SetStatus(codes.Error, out.Reason) // client-safe by construction
+	}
+	span.End()
 }

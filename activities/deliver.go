@@ -89,9 +89,14 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 		return a.finishWithoutAttempt(ctx, q, d, reasonControlsUnusable)
 	}
 	req.MsgID, req.Body, req.Secrets = d.ID.String(), delivery.Envelope(d.EventID, d.EventType, *d.EventOccurredAt, d.EventPayload), secrets
+	if d.TracePropagation != nil && *d.TracePropagation {
+		req.Propagator = a.Propagator
+	}
 	started := a.now()
 	sendCtx, cancel := context.WithTimeout(ctx, a.timeout(ctl))
+	sendCtx, span := a.attemptSpan(sendCtx, d, in.Attempt)
 	out := a.Sender.Send(sendCtx, req)
+	endAttemptSpan(span, out)
 	cancel()
 	dur := a.now().Sub(started)
 	res := AttemptResult{StatusCode: out.Code, Error: out.Reason}
@@ -172,6 +177,8 @@ func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d
 	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID}); err != nil {
 		return AttemptResult{}, a.retrying(ctx, d.ID, "record failure", err)
 	}
+	// Best effort: a lost count is not worth an attempt retry.
+	_ = q.CountFinalWithoutAttempt(ctx, d.ID)
 	a.logger().WarnContext(ctx, "delivery failed without an attempt", "delivery_id", d.ID, "tenant_id", d.TenantID, "reason", reason)
 	if a.Metrics != nil {
 		a.Metrics.ObserveFinal(delivery.Failed, a.now().Sub(d.CreatedAt))

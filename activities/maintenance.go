@@ -159,6 +159,7 @@ type RetentionResult struct {
 	Events          int64     `json:"events"`
 	IdempotencyKeys int64     `json:"idempotency_keys"`
 	PortalSessions  int64     `json:"portal_sessions"`
+	MinuteStats     int64     `json:"minute_stats,omitempty"`
 	Cutoff          time.Time `json:"cutoff"`
 }
 
@@ -190,6 +191,9 @@ func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error
 		}},
 		{"portal sessions", &res.PortalSessions, func() (int64, error) {
 			return q.DeleteExpiredPortalSessions(ctx, dbq.DeleteExpiredPortalSessionsParams{Cutoff: now, BatchSize: retentionBatch})
+		}},
+		{"minute stats", &res.MinuteStats, func() (int64, error) {
+			return q.DeleteOldMinuteStats(ctx, dbq.DeleteOldMinuteStatsParams{Cutoff: res.Cutoff, BatchSize: retentionBatch})
 		}},
 	}
 	for _, s := range steps {

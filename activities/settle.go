@@ -11,6 +11,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/stats"
 )
 
 // attempt is one made attempt, to settle.
@@ -35,6 +36,7 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 		Status: at.res.Status, AttemptCount: int32(at.n), LastStatusCode: nonZero(int32(at.out.Code)),
 		LastError: nonEmpty(at.out.Reason), NextAttemptAt: next, ID: d.ID, StartedAt: at.started,
 		DurationMs: int32(at.dur.Milliseconds()), ResponseBody: nonEmpty(at.out.Body), RequestHeaders: at.out.Headers,
+		LatencyBucket: int32(stats.Bucket(at.dur)),
 	})
 	if db.IsNotFound(err) {
 		return nil // recorded by an earlier try of this activity

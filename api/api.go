@@ -16,11 +16,15 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"github.com/hookline/hookline/internal/authn"
 	"github.com/hookline/hookline/internal/deliverylog"
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/stats"
+	"github.com/hookline/hookline/internal/tracing"
 )
 
 // Deps is what the API needs from the process that hosts it: the services
@@ -34,6 +38,7 @@ type Deps struct {
 	Deliveries *deliverylog.Service
 	Publisher  *publish.Publisher
 	Portal     *portal.Service
+	Stats      *stats.Service
 	// PublicURL is the base of links the API hands out (portal sessions);
 	// empty: the request's own scheme and host.
 	PublicURL string
@@ -41,6 +46,9 @@ type Deps struct {
 	Version   string
 	// Metrics observes every request by operation; nil disables it.
 	Metrics Observer
+	// Tracing makes each request a server span (continuing an incoming
+	// traceparent); nil or off: none.
+	Tracing *tracing.Tracing
 }
 
 // Observer records one finished API request.
@@ -104,6 +112,7 @@ func New(d Deps) *Server {
 	s.registerDeliveries()
 	s.registerEvents()
 	s.registerRouting()
+	s.registerStats()
 	s.registerVerification()
 	s.registerPortal()
 	s.mountPortal(r)
@@ -111,7 +120,13 @@ func New(d Deps) *Server {
 }
 
 // Handler is the HTTP handler serving the API, its OpenAPI document and docs.
-func (s *Server) Handler() http.Handler { return s.router }
+func (s *Server) Handler() http.Handler {
+	if !s.Tracing.Enabled() {
+		return s.router
+	}
+	return otelhttp.NewHandler(s.router, "http request",
+		otelhttp.WithTracerProvider(s.Tracing.Provider), otelhttp.WithPropagators(s.Tracing.Propagator))
+}
 
 // API is the Huma API, for handler tests (humatest.Wrap).
 func (s *Server) API() huma.API { return s.api }

@@ -33,7 +33,7 @@ var routeClass = map[string]string{
 	// The event-type catalogue is shared: no tenant's ids in it.
 	"list-event-types": "tenant", "get-event-type": "tenant", "put-event-type": "admin",
 	"create-portal-session": "admin-tenant",
-	"test-filter":           "tenant", "get-event-routing": "tenant",
+	"test-filter":           "tenant", "get-event-routing": "tenant", "get-webhook-stats": "tenant",
 }
 
 // bodies for operations that need one to get past validation.

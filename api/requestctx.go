@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -124,6 +125,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func operationRecorder(ctx huma.Context, next func(huma.Context)) {
 	if ri := info(ctx.Context()); ri != nil && ctx.Operation() != nil {
 		ri.opID = ctx.Operation().OperationID
+		// The request's span (tracing on) is named by its operation: one
+		// name per route, not per URL.
+		trace.SpanFromContext(ctx.Context()).SetName(ri.opID)
 	}
 	next(ctx)
 }

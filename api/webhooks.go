@@ -30,10 +30,12 @@ type Endpoint struct {
 	FailingSince           *time.Time `json:"failing_since" doc:"first failed attempt since the last success; null when healthy"`
 	DisabledReason         *string    `json:"disabled_reason" doc:"\"failing\": Hookline disabled it after HOOKLINE_DISABLE_AFTER (default 120 h) of failures; enable it again with is_active true"`
 	EndpointControls
-	Channels  []string  `json:"channels" doc:"when set, only events sharing one of these channels are delivered"`
-	Filter    JSONDoc   `json:"filter" doc:"a filter over {\"type\",\"channels\",\"data\"} events must match (DESIGN §9.2 grammar); null: none"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Channels []string `json:"channels" doc:"when set, only events sharing one of these channels are delivered"`
+	// TracePropagation is opt-in: the receiver learns our trace ids.
+	TracePropagation bool      `json:"trace_propagation" doc:"attempts carry W3C traceparent/tracestate naming the attempt's span (never baggage)"`
+	Filter           JSONDoc   `json:"filter" doc:"a filter over {\"type\",\"channels\",\"data\"} events must match (DESIGN §9.2 grammar); null: none"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // EndpointWithSecret is returned by create only.
@@ -53,7 +55,7 @@ func toEndpoint(e dbq.WebhookEndpoint) Endpoint {
 		VerifiedAt: e.VerifiedAt, LastVerificationAt: e.LastVerificationAt, LastVerificationReason: e.LastVerificationReason,
 		MaxInFlight: int(e.MaxInFlight), RateLimit: rate, Health: string(endpoint.HealthOf(e)),
 		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, EndpointControls: toControls(e),
-		Channels: nonNilStrings(e.Channels), Filter: JSONDoc(e.Filter),
+		Channels: nonNilStrings(e.Channels), Filter: JSONDoc(e.Filter), TracePropagation: e.TracePropagation,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
@@ -76,8 +78,9 @@ type endpointCreateBody struct {
 	MaxInFlight *int     `json:"max_in_flight,omitempty" minimum:"1" maximum:"100" doc:"attempts running at once across all workers (default 10)"`
 	RateLimit   *int     `json:"rate_limit,omitempty" nullable:"true" minimum:"1" maximum:"10000" doc:"deliveries per second, sustained, with bursts of up to one second's worth (default and null: no limit)"`
 	ControlsCreateBody
-	Channels []string `json:"channels,omitempty" maxItems:"10" doc:"0–10 channels: only events sharing one are delivered"`
-	Filter   JSONDoc  `json:"filter,omitempty" doc:"payload filter, e.g. {\"data\":{\"amount\":{\"$gte\":100}}}; ≤ 16 KiB, depth ≤ 8, ≤ 64 operators"`
+	Channels         []string `json:"channels,omitempty" maxItems:"10" doc:"0–10 channels: only events sharing one are delivered"`
+	TracePropagation bool     `json:"trace_propagation,omitempty" doc:"send each attempt's traceparent/tracestate (default false)"`
+	Filter           JSONDoc  `json:"filter,omitempty" doc:"payload filter, e.g. {\"data\":{\"amount\":{\"$gte\":100}}}; ≤ 16 KiB, depth ≤ 8, ≤ 64 operators"`
 }
 
 type endpointCreateInput struct {
@@ -105,8 +108,9 @@ type endpointUpdateInput struct {
 		MaxInFlight *int        `json:"max_in_flight,omitempty" minimum:"1" maximum:"100"`
 		RateLimit   OptionalInt `json:"rate_limit,omitempty" doc:"deliveries per second at most (1–10000); null removes the limit"`
 		ControlsPatchBody
-		Channels *[]string   `json:"channels,omitempty" maxItems:"10" doc:"replaces the channels; [] removes them"`
-		Filter   OptionalDoc `json:"filter,omitempty" doc:"replaces the filter; null removes it"`
+		Channels         *[]string   `json:"channels,omitempty" maxItems:"10" doc:"replaces the channels; [] removes them"`
+		Filter           OptionalDoc `json:"filter,omitempty" doc:"replaces the filter; null removes it"`
+		TracePropagation *bool       `json:"trace_propagation,omitempty"`
 	}
 }
 
@@ -201,7 +205,7 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	b := in.Body
 	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
 		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive, MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit,
-		Controls: b.domain(), Channels: b.Channels, Filter: json.RawMessage(b.Filter),
+		Controls: b.domain(), Channels: b.Channels, Filter: json.RawMessage(b.Filter), TracePropagation: b.TracePropagation,
 	}, func(c endpoint.Created) any {
 		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
@@ -226,7 +230,7 @@ func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGe
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
 	b := in.Body
 	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight,
-		Controls: b.domain(), Channels: b.Channels}
+		Controls: b.domain(), Channels: b.Channels, TracePropagation: b.TracePropagation}
 	if b.Filter.Set {
 		p.Filter = &endpoint.Change[json.RawMessage]{Value: b.Filter.Value}
 	}

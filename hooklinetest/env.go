@@ -39,6 +39,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/tenancy"
+	"github.com/hookline/hookline/internal/tracing"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -84,6 +85,9 @@ type Options struct {
 	Flow delivery.FlowPolicy
 	// PublicURL is the base of links the API hands out (default: the request's host).
 	PublicURL string
+	// Tracing exports spans (default off); the Temporal client gets its
+	// interceptors.
+	Tracing *tracing.Tracing
 }
 
 var (
@@ -136,7 +140,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.Metrics = metrics.New()
-	e.Temporal = testClient(t, ts, log, e.Metrics)
+	e.Temporal = testClient(t, ts, log, e.Metrics, o.Tracing)
 	e.App = hookline.New(e.appOptions(t, o, box, log))
 	e.App.Activities.TestSignals.Init()
 	if !o.NoWorker {
@@ -160,10 +164,14 @@ func New(t testing.TB, opts ...Options) *Env {
 
 // testClient is a Temporal client of the test's own, so the worker logs (with
 // workflow ids) into the Env's log and its SDK metrics into the Env's registry.
-func testClient(t testing.TB, ts *temporaltest.TestServer, log *slog.Logger, m *metrics.Metrics) client.Client {
+func testClient(t testing.TB, ts *temporaltest.TestServer, log *slog.Logger, m *metrics.Metrics, tr *tracing.Tracing) client.Client {
+	interceptors, err := tr.ClientInterceptors()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tc, err := client.Dial(client.Options{
 		HostPort: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace(),
-		Logger: sdklog.NewStructuredLogger(log), MetricsHandler: m.TemporalHandler(),
+		Logger: sdklog.NewStructuredLogger(log), MetricsHandler: m.TemporalHandler(), Interceptors: interceptors,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +197,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
-		PublicURL:    o.PublicURL,
+		PublicURL:    o.PublicURL, Tracing: o.Tracing,
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/temporalclient"
+	"github.com/hookline/hookline/internal/tracing"
 	"github.com/hookline/hookline/workflows"
 )
 
@@ -119,9 +120,12 @@ func newGuard(cfg *config.Config) (*netguard.Guard, error) {
 
 // dialTemporal connects to the frontend; lazy clients connect on first use,
 // so `serve` starts (and reports not-ready) while Temporal is down.
-func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, lazy bool, mh client.MetricsHandler) (client.Client, error) {
+func dialTemporal(ctx context.Context, cfg *config.Config, log *slog.Logger, lazy bool, mh client.MetricsHandler, tr *tracing.Tracing) (client.Client, error) {
 	opts, err := temporalclient.Options(cfg.Temporal())
 	if err != nil {
+		return nil, err
+	}
+	if opts.Interceptors, err = tr.ClientInterceptors(); err != nil {
 		return nil, err
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
@@ -140,6 +144,7 @@ type services struct {
 	pool     *pgxpool.Pool
 	temporal client.Client
 	metrics  *metrics.Metrics
+	tracing  *tracing.Tracing
 	app      *hookline.App
 }
 
@@ -155,6 +160,8 @@ type openOptions struct {
 	Origin string
 	// RunsWorker: this process runs a worker (dev, worker).
 	RunsWorker bool
+	// Service names the process in traces unless OTEL_SERVICE_NAME does.
+	Service string
 }
 
 // newServices opens what every long-running subcommand needs and wires the app.
@@ -184,18 +191,24 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 		return nil, keyMismatch(err)
 	}
 	m := metrics.New()
-	tc, err := dialTemporal(ctx, cfg, log, o.LazyTemporal, m.TemporalHandler())
+	tr, err := tracing.FromEnv(ctx, o.Service)
 	if err != nil {
 		pool.Close()
+		return nil, err
+	}
+	tc, err := dialTemporal(ctx, cfg, log, o.LazyTemporal, m.TemporalHandler(), tr)
+	if err != nil {
+		pool.Close()
+		_ = tr.Shutdown(ctx)
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	app := hookline.New(hookline.Options{
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
 		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts,
-		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log, ProbeRunsWorkflow: o.RunsWorker,
+		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log, ProbeRunsWorkflow: o.RunsWorker, Tracing: tr,
 	})
-	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, app: app}, nil
+	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, tracing: tr, app: app}, nil
 }
 
 // keyMismatch explains a refused start: the secrets in the database are
@@ -243,6 +256,12 @@ func (s *services) ensureSchedules(ctx context.Context) error {
 func (s *services) close() {
 	s.temporal.Close()
 	s.pool.Close()
+	// The spans of the last requests and attempts still go out.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.tracing.Shutdown(ctx); err != nil {
+		s.log.Warn("flushing traces failed", "err", err)
+	}
 }
 
 // HTTP server limits: a slow or idle client cannot hold a connection open.

@@ -155,7 +155,7 @@ func devPostgres(ctx context.Context, cmd *cobra.Command, cfg *config.Config, lo
 // ready once a delivery workflow can run, and waits for Ctrl-C.
 func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config, log *slog.Logger, tsrv *devstack.Temporal) error {
 	dir, _ := filepath.Abs(cfg.DataDir)
-	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true, RunsWorker: true, Origin: "hookline dev in " + dir})
+	s, err := newServices(ctx, cfg, log, openOptions{Migrate: true, RunsWorker: true, Service: "hookline-dev", Origin: "hookline dev in " + dir})
 	var mm *keycheck.MismatchError
 	if errors.As(err, &mm) {
 		return fmt.Errorf("%w\nTo use this database, run `make run` in the folder whose %s holds its key, or export "+

@@ -17,7 +17,7 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Origin: origin("serve")}, func(ctx context.Context, s *services) error {
+			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Service: "hookline-api", Origin: origin("serve")}, func(ctx context.Context, s *services) error {
 				s.metrics.WatchBacklog(s.pool)
 				s.log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")
 				return serveHTTP(ctx, s.log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
@@ -39,7 +39,7 @@ func workerCmd(cfg *config.Config) *cobra.Command {
 		Use:   "worker",
 		Short: "Run a Temporal worker: delivery, verification, ingest, reconcile and retention workflows",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runService(cmd, cfg, openOptions{RunsWorker: true, Origin: origin("worker")}, func(ctx context.Context, s *services) error { return s.runWorker(ctx) })
+			return runService(cmd, cfg, openOptions{RunsWorker: true, Service: "hookline-worker", Origin: origin("worker")}, func(ctx context.Context, s *services) error { return s.runWorker(ctx) })
 		},
 	}
 }

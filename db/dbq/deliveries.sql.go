@@ -206,7 +206,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
-       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds,
+       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -250,6 +250,7 @@ type GetAttemptContextRow struct {
 	SecretsCiphertext   []byte
 	RetrySchedule       []string
 	TimeoutSeconds      *int32
+	TracePropagation    *bool
 	EventPayload        []byte
 	EventOccurredAt     *time.Time
 }
@@ -297,6 +298,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.SecretsCiphertext,
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
+		&i.TracePropagation,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
@@ -461,50 +463,6 @@ func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryR
 			&i.EndpointID,
 			&i.EventType,
 		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const insertRoutedDeliveries = `-- name: InsertRoutedDeliveries :many
-INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
-SELECT gen_random_uuid(), $1, ep, $2, $3 FROM unnest($4::uuid[]) AS ep
-RETURNING id, endpoint_id
-`
-
-type InsertRoutedDeliveriesParams struct {
-	TenantID    uuid.UUID
-	EventID     string
-	EventType   string
-	EndpointIds []uuid.UUID
-}
-
-type InsertRoutedDeliveriesRow struct {
-	ID         uuid.UUID
-	EndpointID uuid.UUID
-}
-
-// Deliveries to the filtered endpoints whose filter matched.
-func (q *Queries) InsertRoutedDeliveries(ctx context.Context, arg InsertRoutedDeliveriesParams) ([]InsertRoutedDeliveriesRow, error) {
-	rows, err := q.db.Query(ctx, insertRoutedDeliveries,
-		arg.TenantID,
-		arg.EventID,
-		arg.EventType,
-		arg.EndpointIds,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []InsertRoutedDeliveriesRow{}
-	for rows.Next() {
-		var i InsertRoutedDeliveriesRow
-		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -817,8 +775,41 @@ WITH attempt AS (
            $3, $4, $9, $10::text[]
     FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
     ON CONFLICT (delivery_id, number) DO NOTHING
+    RETURNING delivery_id
 ), released AS (
     DELETE FROM delivery_leases WHERE delivery_id = $6
+), stat AS (
+    -- The endpoint's stats for this minute, only when the attempt is new.
+    INSERT INTO endpoint_stats AS s (tenant_id, endpoint_id, minute, attempts, succeeded, failed, dead_letter,
+        l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
+    SELECT d.tenant_id, d.endpoint_id, date_trunc('minute', now()), 1,
+        ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
+        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
+        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
+        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
+    FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
+    ON CONFLICT (endpoint_id, minute) DO UPDATE SET
+        attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
+        dead_letter = s.dead_letter + excluded.dead_letter,
+        l1 = s.l1 + excluded.l1, l2 = s.l2 + excluded.l2, l3 = s.l3 + excluded.l3, l4 = s.l4 + excluded.l4,
+        l5 = s.l5 + excluded.l5, l6 = s.l6 + excluded.l6, l7 = s.l7 + excluded.l7, l8 = s.l8 + excluded.l8,
+        l9 = s.l9 + excluded.l9, l10 = s.l10 + excluded.l10, l11 = s.l11 + excluded.l11, l12 = s.l12 + excluded.l12
+), stat_hourly AS (
+    -- And for this hour.
+    INSERT INTO endpoint_stats_hourly AS s (tenant_id, endpoint_id, hour, attempts, succeeded, failed, dead_letter,
+        l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
+    SELECT d.tenant_id, d.endpoint_id, date_trunc('hour', now()), 1,
+        ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
+        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
+        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
+        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
+    FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
+    ON CONFLICT (endpoint_id, hour) DO UPDATE SET
+        attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
+        dead_letter = s.dead_letter + excluded.dead_letter,
+        l1 = s.l1 + excluded.l1, l2 = s.l2 + excluded.l2, l3 = s.l3 + excluded.l3, l4 = s.l4 + excluded.l4,
+        l5 = s.l5 + excluded.l5, l6 = s.l6 + excluded.l6, l7 = s.l7 + excluded.l7, l8 = s.l8 + excluded.l8,
+        l9 = s.l9 + excluded.l9, l10 = s.l10 + excluded.l10, l11 = s.l11 + excluded.l11, l12 = s.l12 + excluded.l12
 )
 UPDATE deliveries SET
     status = $1,
@@ -844,6 +835,7 @@ type RecordAttemptParams struct {
 	DurationMs     int32
 	ResponseBody   *string
 	RequestHeaders []string
+	LatencyBucket  int32
 }
 
 // The attempt row and the delivery's new state in one statement (one
@@ -863,10 +855,62 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 		arg.DurationMs,
 		arg.ResponseBody,
 		arg.RequestHeaders,
+		arg.LatencyBucket,
 	)
 	var tenant_has_waiters bool
 	err := row.Scan(&tenant_has_waiters)
 	return tenant_has_waiters, err
+}
+
+const routeFiltered = `-- name: RouteFiltered :many
+WITH routes AS (
+    INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
+    SELECT $1, $2, ep, 'filter' FROM unnest($5::uuid[]) AS ep
+)
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
+SELECT gen_random_uuid(), $1, ep, $2, $3 FROM unnest($4::uuid[]) AS ep
+RETURNING id, endpoint_id
+`
+
+type RouteFilteredParams struct {
+	TenantID  uuid.UUID
+	EventID   string
+	EventType string
+	Matched   []uuid.UUID
+	Unmatched []uuid.UUID
+}
+
+type RouteFilteredRow struct {
+	ID         uuid.UUID
+	EndpointID uuid.UUID
+}
+
+// The filtered endpoints' outcome in one statement: a delivery to each one
+// whose filter matched, a 'filter' route for each one whose did not.
+func (q *Queries) RouteFiltered(ctx context.Context, arg RouteFilteredParams) ([]RouteFilteredRow, error) {
+	rows, err := q.db.Query(ctx, routeFiltered,
+		arg.TenantID,
+		arg.EventID,
+		arg.EventType,
+		arg.Matched,
+		arg.Unmatched,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RouteFilteredRow{}
+	for rows.Next() {
+		var i RouteFilteredRow
+		if err := rows.Scan(&i.ID, &i.EndpointID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const setDeliveryStatus = `-- name: SetDeliveryStatus :execrows

@@ -79,20 +79,3 @@ func (q *Queries) GetEventRouting(ctx context.Context, arg GetEventRoutingParams
 	}
 	return items, nil
 }
-
-const insertFilteredRoutes = `-- name: InsertFilteredRoutes :exec
-INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
-SELECT $1, $2, ep, 'filter' FROM unnest($3::uuid[]) AS ep
-`
-
-type InsertFilteredRoutesParams struct {
-	TenantID    uuid.UUID
-	EventID     string
-	EndpointIds []uuid.UUID
-}
-
-// The endpoints whose filter did not match an event.
-func (q *Queries) InsertFilteredRoutes(ctx context.Context, arg InsertFilteredRoutesParams) error {
-	_, err := q.db.Exec(ctx, insertFilteredRoutes, arg.TenantID, arg.EventID, arg.EndpointIds)
-	return err
-}

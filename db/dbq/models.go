@@ -76,6 +76,50 @@ type DeliveryLease struct {
 	LeaseUntil time.Time
 }
 
+type EndpointStat struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	Minute     time.Time
+	Attempts   int32
+	Succeeded  int32
+	Failed     int32
+	DeadLetter int32
+	L1         int32
+	L2         int32
+	L3         int32
+	L4         int32
+	L5         int32
+	L6         int32
+	L7         int32
+	L8         int32
+	L9         int32
+	L10        int32
+	L11        int32
+	L12        int32
+}
+
+type EndpointStatsHourly struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	Hour       time.Time
+	Attempts   int32
+	Succeeded  int32
+	Failed     int32
+	DeadLetter int32
+	L1         int32
+	L2         int32
+	L3         int32
+	L4         int32
+	L5         int32
+	L6         int32
+	L7         int32
+	L8         int32
+	L9         int32
+	L10        int32
+	L11        int32
+	L12        int32
+}
+
 type Event struct {
 	TenantID   uuid.UUID
 	ID         string
@@ -177,6 +221,7 @@ type WebhookEndpoint struct {
 	TimeoutSeconds            *int32
 	Channels                  []string
 	Filter                    []byte
+	TracePropagation          bool
 }
 
 type WebhookEndpointPreviousSecret struct {

@@ -80,11 +80,13 @@ func (q *Queries) ClaimExpiringTLS(ctx context.Context) ([]ClaimExpiringTLSRow, 
 
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
-    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter)
+    headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter,
+    trace_propagation)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
     coalesce($10::jsonb, '{}'), coalesce($11::text[], '{}'), $12, $13, $14, $15,
-    $16, $17, coalesce($18::text[], '{}'), $19)
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
+    $16, $17, coalesce($18::text[], '{}'), $19,
+    coalesce($20::boolean, false))
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
 `
 
 type CreateEndpointParams struct {
@@ -107,6 +109,7 @@ type CreateEndpointParams struct {
 	TimeoutSeconds    *int32
 	Channels          []string
 	Filter            []byte
+	TracePropagation  *bool
 }
 
 func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) (WebhookEndpoint, error) {
@@ -130,6 +133,7 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		arg.TimeoutSeconds,
 		arg.Channels,
 		arg.Filter,
+		arg.TracePropagation,
 	)
 	var i WebhookEndpoint
 	err := row.Scan(
@@ -166,6 +170,7 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
@@ -190,7 +195,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
 UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
 `
 
 type DisableFailingEndpointParams struct {
@@ -237,12 +242,13 @@ func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailing
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -287,12 +293,13 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -337,12 +344,13 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -389,6 +397,7 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.TimeoutSeconds,
 			&i.Channels,
 			&i.Filter,
+			&i.TracePropagation,
 		); err != nil {
 			return nil, err
 		}
@@ -502,7 +511,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
 `
 
 type RecordEndpointVerificationParams struct {
@@ -554,6 +563,7 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
@@ -563,7 +573,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
 `
 
 type RotateEndpointSecretParams struct {
@@ -609,6 +619,7 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }
@@ -634,6 +645,7 @@ UPDATE webhook_endpoints SET
     timeout_seconds = $15,
     channels = coalesce($16::text[], '{}'),
     filter = $17,
+    trace_propagation = $18,
     failing_since = CASE WHEN $4 AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
@@ -641,8 +653,8 @@ UPDATE webhook_endpoints SET
     breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
     breaker_prober = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
-WHERE tenant_id = $18 AND id = $19
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter
+WHERE tenant_id = $19 AND id = $20
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
 `
 
 type UpdateEndpointParams struct {
@@ -663,6 +675,7 @@ type UpdateEndpointParams struct {
 	TimeoutSeconds    *int32
 	Channels          []string
 	Filter            []byte
+	TracePropagation  bool
 	TenantID          uuid.UUID
 	ID                uuid.UUID
 }
@@ -687,6 +700,7 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		arg.TimeoutSeconds,
 		arg.Channels,
 		arg.Filter,
+		arg.TracePropagation,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -725,6 +739,7 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.TimeoutSeconds,
 		&i.Channels,
 		&i.Filter,
+		&i.TracePropagation,
 	)
 	return i, err
 }

@@ -26,10 +26,15 @@ WITH subs AS (
 SELECT s.id AS endpoint_id, i.id AS delivery_id, s.filter, s.updated_at, s.is_active, s.channel_ok
 FROM subs s LEFT JOIN ins i ON i.endpoint_id = s.id;
 
--- name: InsertRoutedDeliveries :many
--- Deliveries to the filtered endpoints whose filter matched.
+-- name: RouteFiltered :many
+-- The filtered endpoints' outcome in one statement: a delivery to each one
+-- whose filter matched, a 'filter' route for each one whose did not.
+WITH routes AS (
+    INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
+    SELECT @tenant_id, @event_id, ep, 'filter' FROM unnest(@unmatched::uuid[]) AS ep
+)
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type)
-SELECT gen_random_uuid(), @tenant_id, ep, @event_id, @event_type FROM unnest(@endpoint_ids::uuid[]) AS ep
+SELECT gen_random_uuid(), @tenant_id, ep, @event_id, @event_type FROM unnest(@matched::uuid[]) AS ep
 RETURNING id, endpoint_id;
 
 -- name: InsertDelivery :one
@@ -155,7 +160,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              WHERE p.endpoint_id = d.endpoint_id AND p.expires_at > now()
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
-       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds,
+       e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -174,8 +179,41 @@ WITH attempt AS (
            sqlc.narg('last_status_code'), sqlc.narg('last_error'), sqlc.narg('response_body'), sqlc.narg('request_headers')::text[]
     FROM deliveries d WHERE d.id = @id AND d.attempt_count < @attempt_count
     ON CONFLICT (delivery_id, number) DO NOTHING
+    RETURNING delivery_id
 ), released AS (
     DELETE FROM delivery_leases WHERE delivery_id = @id
+), stat AS (
+    -- The endpoint's stats for this minute, only when the attempt is new.
+    INSERT INTO endpoint_stats AS s (tenant_id, endpoint_id, minute, attempts, succeeded, failed, dead_letter,
+        l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
+    SELECT d.tenant_id, d.endpoint_id, date_trunc('minute', now()), 1,
+        (@status = 'succeeded')::int, (@status = 'failed')::int, (@status = 'dead_letter')::int,
+        (@latency_bucket::int = 1)::int, (@latency_bucket = 2)::int, (@latency_bucket = 3)::int, (@latency_bucket = 4)::int,
+        (@latency_bucket = 5)::int, (@latency_bucket = 6)::int, (@latency_bucket = 7)::int, (@latency_bucket = 8)::int,
+        (@latency_bucket = 9)::int, (@latency_bucket = 10)::int, (@latency_bucket = 11)::int, (@latency_bucket = 12)::int
+    FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
+    ON CONFLICT (endpoint_id, minute) DO UPDATE SET
+        attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
+        dead_letter = s.dead_letter + excluded.dead_letter,
+        l1 = s.l1 + excluded.l1, l2 = s.l2 + excluded.l2, l3 = s.l3 + excluded.l3, l4 = s.l4 + excluded.l4,
+        l5 = s.l5 + excluded.l5, l6 = s.l6 + excluded.l6, l7 = s.l7 + excluded.l7, l8 = s.l8 + excluded.l8,
+        l9 = s.l9 + excluded.l9, l10 = s.l10 + excluded.l10, l11 = s.l11 + excluded.l11, l12 = s.l12 + excluded.l12
+), stat_hourly AS (
+    -- And for this hour.
+    INSERT INTO endpoint_stats_hourly AS s (tenant_id, endpoint_id, hour, attempts, succeeded, failed, dead_letter,
+        l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
+    SELECT d.tenant_id, d.endpoint_id, date_trunc('hour', now()), 1,
+        (@status = 'succeeded')::int, (@status = 'failed')::int, (@status = 'dead_letter')::int,
+        (@latency_bucket::int = 1)::int, (@latency_bucket = 2)::int, (@latency_bucket = 3)::int, (@latency_bucket = 4)::int,
+        (@latency_bucket = 5)::int, (@latency_bucket = 6)::int, (@latency_bucket = 7)::int, (@latency_bucket = 8)::int,
+        (@latency_bucket = 9)::int, (@latency_bucket = 10)::int, (@latency_bucket = 11)::int, (@latency_bucket = 12)::int
+    FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
+    ON CONFLICT (endpoint_id, hour) DO UPDATE SET
+        attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
+        dead_letter = s.dead_letter + excluded.dead_letter,
+        l1 = s.l1 + excluded.l1, l2 = s.l2 + excluded.l2, l3 = s.l3 + excluded.l3, l4 = s.l4 + excluded.l4,
+        l5 = s.l5 + excluded.l5, l6 = s.l6 + excluded.l6, l7 = s.l7 + excluded.l7, l8 = s.l8 + excluded.l8,
+        l9 = s.l9 + excluded.l9, l10 = s.l10 + excluded.l10, l11 = s.l11 + excluded.l11, l12 = s.l12 + excluded.l12
 )
 UPDATE deliveries SET
     status = @status,

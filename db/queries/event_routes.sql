@@ -1,8 +1,3 @@
--- name: InsertFilteredRoutes :exec
--- The endpoints whose filter did not match an event.
-INSERT INTO event_routes (tenant_id, event_id, endpoint_id, reason)
-SELECT @tenant_id, @event_id, ep, 'filter' FROM unnest(@endpoint_ids::uuid[]) AS ep;
-
 -- name: CountFilteredRoutes :one
 -- How many subscribed endpoints channels or a filter kept an event from.
 SELECT count(*) FROM event_routes

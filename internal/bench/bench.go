@@ -46,7 +46,7 @@ type Options struct {
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
 	// Phases to run (all when empty; --quick leaves out soak): throughput,
-	// oauth2, rate, floor, schema, baselines, paging, parked, soak, noisy, topology.
+	// oauth2, rate, floor, schema, baselines, paging, stats, parked, soak, noisy, traced, topology.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
@@ -215,12 +215,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"schema", r.schema},
 		{"baselines", r.baselines},
 		{"paging", r.paging},
+		{"stats", r.stats},
 		{"parked", r.parked},
 		{"soak", r.soak},
 		// It leaves 2,000 deliveries hanging.
 		{"noisy", r.noisy},
 		// Last: the dev child is stopped first, to leave Postgres connections
 		// and CPU to the split topology's four processes.
+		// Its own dev child, on fresh databases: the main one is stopped
+		// first (two embedded Temporal servers exceed Postgres's default
+		// connection limit).
+		{"traced", func(ctx context.Context) error {
+			dev.stop()
+			r.devPID = 0
+			return r.traced(ctx)
+		}},
 		{"topology", func(ctx context.Context) error {
 			dev.stop()
 			r.devPID = 0
@@ -260,6 +269,11 @@ type devInfo struct {
 // with its data in r.dir/dataDir and the given extra flags, quiet and
 // without the Web UI, and waits until it is ready.
 func (r *run) startDev(ctx context.Context, databaseURL, dataDir string, extra ...string) (*child, devInfo, error) {
+	return r.startDevEnv(ctx, databaseURL, dataDir, nil, extra...)
+}
+
+// startDevEnv is startDev with variables added to the child's environment.
+func (r *run) startDevEnv(ctx context.Context, databaseURL, dataDir string, env []string, extra ...string) (*child, devInfo, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, devInfo{}, err
@@ -268,13 +282,13 @@ func (r *run) startDev(ctx context.Context, databaseURL, dataDir string, extra .
 	dir := filepath.Join(r.dir, dataDir)
 	args := append([]string{"dev", "--database-url", databaseURL, "--data-dir", dir,
 		"--http-addr", apiAddr, "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}, extra...)
-	c, err := r.startChild(ctx, "hookline dev ("+dataDir+")", args, "Hookline dev is ready")
+	c, err := r.startChild(ctx, "hookline dev ("+dataDir+")", args, "Hookline dev is ready", env...)
 	if err != nil {
 		return nil, devInfo{}, err
 	}
-	env := config.ReadEnvFile(filepath.Join(dir, config.DevEnvFile))
-	return c, devInfo{apiBase: "http://" + apiAddr, apiKey: env["HOOKLINE_API_KEY"], tenantID: env["HOOKLINE_TENANT_ID"],
-		adminToken: env["HOOKLINE_ADMIN_TOKEN"], temporalAddr: temporalAddr}, nil
+	vals := config.ReadEnvFile(filepath.Join(dir, config.DevEnvFile))
+	return c, devInfo{apiBase: "http://" + apiAddr, apiKey: vals["HOOKLINE_API_KEY"], tenantID: vals["HOOKLINE_TENANT_ID"],
+		adminToken: vals["HOOKLINE_ADMIN_TOKEN"], temporalAddr: temporalAddr}, nil
 }
 
 // child is a process the bench started.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -29,6 +30,7 @@ type Receiver struct {
 	// any issued one (each endpoint holds its own).
 	tokens atomic.Int64
 	issued sync.Map
+	traces atomic.Int64
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -40,6 +42,7 @@ type ReceiverStats struct {
 	Failed        int              `json:"failed"`
 	Hanging       int64            `json:"hanging"`            // requests to /hang/ held open now
 	TokenFetches  int64            `json:"token_fetches"`      // OAuth2 tokens issued
+	TraceExports  int64            `json:"trace_exports"`      // OTLP trace exports received (and dropped)
 	Arrivals      map[string]int64 `json:"arrivals,omitempty"` // webhook-id → first arrival, unix ns
 }
 
@@ -72,6 +75,13 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	// Receivers behind OAuth2 (the oauth2 phase): /token issues a token
 	// per request, /auth/ accepts the latest.
 	mux.Handle("POST /auth/{name}", b.rc)
+	// An OTLP/HTTP traces sink (the traced phase): read, count, drop. An
+	// empty body is a valid empty ExportTraceServiceResponse.
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		b.traces.Add(1)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		if id, secret, ok := r.BasicAuth(); !ok || id != "bench" || secret != "bench-secret" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -104,7 +114,7 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 	mux.HandleFunc("GET /_stats", func(w http.ResponseWriter, r *http.Request) {
 		st := b.rc.Stats()
 		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures,
-			Failed: st.Unchecked, Hanging: b.hanging.Load(), TokenFetches: b.tokens.Load()}
+			Failed: st.Unchecked, Hanging: b.hanging.Load(), TokenFetches: b.tokens.Load(), TraceExports: b.traces.Load()}
 		if r.URL.Query().Get("arrivals") == "1" {
 			first := b.rc.FirstArrivals()
 			out.Arrivals = make(map[string]int64, len(first))

@@ -27,13 +27,20 @@ type Report struct {
 	// OAuth2 client credentials, and the tokens it fetched.
 	AuthOAuth2DeliveriesPerSecond float64 `json:"auth_oauth2_deliveries_per_second"`
 	AuthOAuth2TokenFetches        int64   `json:"auth_oauth2_token_fetches"`
-	P50FirstAttemptMs             float64 `json:"p50_first_attempt_ms"`
-	P95FirstAttemptMs             float64 `json:"p95_first_attempt_ms"`
-	P99FirstAttemptMs             float64 `json:"p99_first_attempt_ms"`
-	P50SucceededMs                float64 `json:"p50_succeeded_ms"`
-	P95SucceededMs                float64 `json:"p95_succeeded_ms"`
-	P99SucceededMs                float64 `json:"p99_succeeded_ms"`
-	CPUSeconds                    float64 `json:"cpu_seconds"`
+	// The traced phase: throughput with every span exported over OTLP.
+	TracedDeliveriesPerSecond float64 `json:"traced_deliveries_per_second"`
+	TracedSpanExports         int64   `json:"traced_span_exports"`
+	// The stats phase: get-webhook-stats over a month of rollup rows.
+	StatsDeliveries   int     `json:"stats_deliveries"`
+	StatsP50Ms        float64 `json:"stats_p50_ms"`
+	StatsP99Ms        float64 `json:"stats_p99_ms"`
+	P50FirstAttemptMs float64 `json:"p50_first_attempt_ms"`
+	P95FirstAttemptMs float64 `json:"p95_first_attempt_ms"`
+	P99FirstAttemptMs float64 `json:"p99_first_attempt_ms"`
+	P50SucceededMs    float64 `json:"p50_succeeded_ms"`
+	P95SucceededMs    float64 `json:"p95_succeeded_ms"`
+	P99SucceededMs    float64 `json:"p99_succeeded_ms"`
+	CPUSeconds        float64 `json:"cpu_seconds"`
 	// Cost of one delivery in the full-speed phase.
 	CPUMsPerDelivery             float64 `json:"cpu_ms_per_delivery"` // the hookline process (API, worker, embedded Temporal)
 	CPUMsPerDeliveryHookline     float64 `json:"cpu_ms_per_delivery_hookline"`
@@ -147,6 +154,15 @@ func (r *Report) Print(w io.Writer) {
 		row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
 			r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
 		row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	}
+	if r.TracedDeliveriesPerSecond > 0 {
+		fmt.Fprintln(tw, "\nDelivery with OpenTelemetry tracing on (every span exported over OTLP/HTTP), full speed")
+		row("throughput", fmt.Sprintf("%.0f deliveries/s (%.2f × untraced), %d OTLP exports", r.TracedDeliveriesPerSecond,
+			r.TracedDeliveriesPerSecond/max(r.DeliveriesPerSecond, 1), r.TracedSpanExports))
+	}
+	if r.StatsP99Ms > 0 {
+		fmt.Fprintf(tw, "\nget-webhook-stats over %d deliveries (a month of per-minute rollup rows)\n", r.StatsDeliveries)
+		row("day by hour, hour by minute, month by day", fmt.Sprintf("p50 %.1f ms  p99 %.1f ms", r.StatsP50Ms, r.StatsP99Ms))
 	}
 	if r.AuthOAuth2DeliveriesPerSecond > 0 {
 		fmt.Fprintln(tw, "\nDelivery to endpoints behind OAuth2 client credentials, full speed")

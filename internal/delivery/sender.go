@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/signing"
 )
@@ -99,6 +101,9 @@ type Request struct {
 	Headers map[string]string // the endpoint's custom headers
 	Auth    Authorizer        // nil: none
 	Client  *http.Client      // nil: the Sender's (an endpoint's mutual-TLS client)
+	// Propagator, when set, writes the attempt's trace context
+	// (traceparent, tracestate) into the request: trace_propagation.
+	Propagator propagation.TextMapPropagator
 }
 
 // AuthErrorPrefix starts the reason of an attempt whose credential could
@@ -144,6 +149,9 @@ func (s *Sender) post(ctx context.Context, r Request, auth string) (Outcome, []s
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if r.Propagator != nil {
+		r.Propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.UserAgent)

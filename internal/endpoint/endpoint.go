@@ -90,6 +90,8 @@ type CreateInput struct {
 	Controls    Controls
 	Channels    []string        // none: every event of its types
 	Filter      json.RawMessage // nil or null: none
+	// TracePropagation sends each attempt's traceparent to the receiver.
+	TracePropagation bool
 }
 
 // Created is a new endpoint with its signing secret, shown this once.
@@ -144,7 +146,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 			MaxInFlight:      int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
 			Headers: cols.Headers, SensitiveHeaders: cols.SensitiveHeaders, Auth: cols.Auth, Tls: cols.TLS, TlsNotAfter: cols.TLSNotAfter,
 			SecretsCiphertext: cols.SecretsCiphertext, RetrySchedule: cols.RetrySchedule, TimeoutSeconds: cols.TimeoutSeconds,
-			Channels: channels, Filter: flt,
+			Channels: channels, Filter: flt, TracePropagation: &in.TracePropagation,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -152,6 +154,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 		details := map[string]any{
 			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
 			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit, "channels": e.Channels, "filter": json.RawMessage(e.Filter),
+			"trace_propagation": e.TracePropagation,
 		}
 		maps.Copy(details, auditControls(ctl))
 		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), details)

@@ -26,11 +26,13 @@ type Patch struct {
 	Controls    ControlsPatch
 	Channels    *[]string
 	Filter      *Change[json.RawMessage] // nil Value: remove the filter
+	// TracePropagation: attempts carry the trace context.
+	TracePropagation *bool
 }
 
 func (p Patch) empty() bool {
 	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil &&
-		p.Controls.empty() && p.Channels == nil && p.Filter == nil
+		p.Controls.empty() && p.Channels == nil && p.Filter == nil && p.TracePropagation == nil
 }
 
 // Update applies p. A new URL clears verified_at; deactivation fails the
@@ -38,7 +40,7 @@ func (p Patch) empty() bool {
 // endpoint (is_active false → true) resets its health and breaker.
 func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
 	if p.empty() {
-		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds, channels, filter")
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds, channels, filter, trace_propagation")
 	}
 	p, err := s.validatePatch(p)
 	if err != nil {
@@ -126,9 +128,13 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 		MaxInFlight: cur.MaxInFlight, RateLimit: cur.RateLimit,
 		Headers: cur.Headers, SensitiveHeaders: cur.SensitiveHeaders, Auth: cur.Auth, Tls: cur.Tls, TlsNotAfter: cur.TlsNotAfter,
 		SecretsCiphertext: cur.SecretsCiphertext, RetrySchedule: cur.RetrySchedule, TimeoutSeconds: cur.TimeoutSeconds,
-		Channels: cur.Channels, Filter: cur.Filter,
+		Channels: cur.Channels, Filter: cur.Filter, TracePropagation: cur.TracePropagation,
 	}
 	diff := map[string]audit.Change{}
+	if p.TracePropagation != nil && *p.TracePropagation != cur.TracePropagation {
+		diff["trace_propagation"] = audit.Change{From: cur.TracePropagation, To: *p.TracePropagation}
+		next.TracePropagation = *p.TracePropagation
+	}
 	if p.Channels != nil && !slices.Equal(*p.Channels, cur.Channels) {
 		diff["channels"] = audit.Change{From: cur.Channels, To: *p.Channels}
 		next.Channels = *p.Channels

@@ -13,6 +13,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
@@ -62,13 +65,34 @@ type Publisher struct {
 	Schemas catalog.Schemas
 	// Filters caches the compiled endpoint filters events are matched against.
 	Filters Filters
+	// Tracer records the fan-out span of each publish (nil: none).
+	Tracer trace.Tracer
+}
+
+// span starts the fan-out span of a publish: the workflow starts become its
+// children, so a publish is one trace down to every attempt.
+func (p *Publisher) span(ctx context.Context, tenantID uuid.UUID, ev Event) (context.Context, trace.Span) {
+	if p.Tracer == nil {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return p.Tracer.Start(ctx, "publish "+ev.Type, trace.WithAttributes(
+		attribute.String("hookline.tenant_id", tenantID.String()), attribute.String("hookline.event_id", ev.ID)))
+}
+
+func endSpan(span trace.Span, res Result, err error) {
+	span.SetAttributes(attribute.Int("hookline.deliveries", res.Deliveries), attribute.Int("hookline.filtered", res.Filtered))
+	if err != nil {
+		span.SetStatus(codes.Error, "publish failed")
+	}
+	span.End()
 }
 
 // Publish validates ev, writes it with its deliveries and starts them.
-func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (Result, error) {
-	var res Result
+func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (res Result, err error) {
+	ctx, span := p.span(ctx, tenantID, ev)
+	defer func() { endSpan(span, res, err) }()
 	var ds []delivery.Ref
-	err := db.Tx(ctx, p.Pool, func(q *dbq.Queries) (err error) {
+	err = db.Tx(ctx, p.Pool, func(q *dbq.Queries) (err error) {
 		res, ds, err = p.WriteTx(ctx, q, tenantID, ev)
 		return err
 	})
@@ -82,14 +106,17 @@ func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (
 // PublishOnce publishes ev at most once per Idempotency-Key (none: once per
 // event id anyway). The response is 202 with the Result, or 200 with the
 // original Result when the event id was published before.
-func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey string, ev Event) (idempotency.Response, error) {
+func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey string, ev Event) (_ idempotency.Response, err error) {
+	ctx, span := p.span(ctx, tenantID, ev)
+	var written Result
+	defer func() { endSpan(span, written, err) }()
 	var started []delivery.Ref
 	res, err := p.Idem.Do(ctx, tenantID, idemKey, "publish-event", ev, func(q *dbq.Queries) (int, any, error) {
 		r, ds, err := p.WriteTx(ctx, q, tenantID, ev)
 		if err != nil {
 			return 0, nil, err
 		}
-		started = ds
+		started, written = ds, r
 		if r.Duplicate {
 			return http.StatusOK, r, nil
 		}

@@ -49,21 +49,22 @@ func route(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 			unmatched = append(unmatched, r.EndpointID)
 		}
 	}
-	if len(matched) > 0 {
-		rows, err := q.InsertRoutedDeliveries(ctx, dbq.InsertRoutedDeliveriesParams{TenantID: tenantID, EndpointIds: matched, EventID: ev.ID, EventType: ev.Type})
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, r := range rows {
-			ds = append(ds, delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type})
-		}
+	routed, err := q.RouteFiltered(ctx, dbq.RouteFilteredParams{TenantID: tenantID, EventID: ev.ID, Unmatched: nonNilIDs(unmatched),
+		Matched: nonNilIDs(matched), EventType: ev.Type})
+	if err != nil {
+		return nil, 0, err
 	}
-	if len(unmatched) > 0 {
-		if err := q.InsertFilteredRoutes(ctx, dbq.InsertFilteredRoutesParams{TenantID: tenantID, EventID: ev.ID, EndpointIds: unmatched}); err != nil {
-			return nil, 0, err
-		}
+	for _, r := range routed {
+		ds = append(ds, delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type})
 	}
 	return ds, filtered + len(unmatched), nil
+}
+
+func nonNilIDs(ids []uuid.UUID) []uuid.UUID {
+	if ids == nil {
+		return []uuid.UUID{}
+	}
+	return ids
 }
 
 // maxCachedFilters bounds Filters; past it the cache starts over.
