@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -631,6 +632,7 @@ func TestPortalScreenshots(t *testing.T) {
 	if r := env.Do(http.MethodPost, "/v1/webhooks/"+failing.ID.String()+"/deliveries/"+dead[0].ID.String()+"/replay", env.A.Key, nil); r.Status != http.StatusAccepted {
 		t.Fatalf("replay: %d %s", r.Status, r.Body)
 	}
+	uiSeedStats(t, env, env.A, healthy.ID.String())
 
 	for _, size := range []struct {
 		name          string
@@ -665,7 +667,51 @@ func TestPortalScreenshots(t *testing.T) {
 		save("deliveries")
 		uiDo(t, b, chromedp.Navigate(base+"/deliveries/"+dead[0].ID.String()), chromedp.WaitVisible(uiID("attempts-table")))
 		save("delivery")
+		// The stats chart (a day of seeded history): the top of the page
+		// at desktop width only.
+		if size.name == "desktop" {
+			uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+healthy.ID.String()),
+				chromedp.WaitVisible(uiCSS(`[data-testid="stats-panel"][data-state="ready"][data-range="24h"] [data-testid="stats-chart"]`)),
+				chromedp.Poll[chromedp.Void](`document.getElementById('main').dataset.ready === 'true'`))
+			png := browsertest.Run(t, b, chromedp.CaptureScreenshot())
+			if err := os.WriteFile(filepath.Join(dir, "endpoint-stats-desktop.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 		uiNoForeign(t, env, b)
+	}
+}
+
+// uiSeedStats gives endpoint a day of delivery history in the stats rollups
+// (one minute in each past hour, a varying pattern), so the screenshot's
+// chart shows more than the minute the test ran in.
+func uiSeedStats(t *testing.T, env *hooklinetest.Env, tenant hooklinetest.Tenant, endpointID string) {
+	t.Helper()
+	hour := time.Now().UTC().Truncate(time.Hour)
+	when := func(cond bool, n int) int {
+		if cond {
+			return n
+		}
+		return 0
+	}
+	for h := 1; h < 24; h++ {
+		s := 36 + int(22*math.Sin(float64(h)/3.5)) + (h%5)*3
+		f := when(h%4 == 0, 1) + when(h%7 == 3, 3)
+		d := when(h == 9 || h == 10, 2)
+		r := h % 3                // retries that later succeeded
+		slow := when(h%6 == 2, 2) // attempts of 500 ms – 1 s
+		a := s + f + 2*d + r
+		l4, l5, l6 := s/4, f, 2*d+r
+		l3 := a - l4 - l5 - l6 - slow
+		// Both rollups, as an attempt writes them: per minute and per hour.
+		if _, err := env.Pool.Exec(context.Background(), `WITH m AS (INSERT INTO endpoint_stats
+			(tenant_id, endpoint_id, minute, attempts, succeeded, failed, dead_letter, l3, l4, l5, l6, l7)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))
+			INSERT INTO endpoint_stats_hourly (tenant_id, endpoint_id, hour, attempts, succeeded, failed, dead_letter, l3, l4, l5, l6, l7)
+			VALUES ($1, $2, date_trunc('hour', $3::timestamptz), $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			tenant.ID, endpointID, hour.Add(-time.Duration(h)*time.Hour+20*time.Minute), a, s, f, d, l3, l4, l5, l6, slow); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -815,6 +861,339 @@ func TestPortalDeliveryControls(t *testing.T) {
 	}
 	if s := browsertest.Run(t, b, chromedp.Text(uiID("prop-retry"))); s != "default" {
 		t.Fatalf("retry schedule shown as %q", s)
+	}
+	uiNoForeign(t, env, b)
+}
+
+// Channels and a filter from the portal: an endpoint created with both
+// stores both; the test box fills its data from the type's example and says
+// "matches", then "does not match at <pointer>"; a bad filter is refused
+// next to the textarea with its pointer (by the test box and by the form,
+// and JSON that does not parse never leaves the page); an edit sends only
+// what changed; a delivery's page lists where its event went (this endpoint
+// matched, one left out by its channels, one by its filter); clearing the
+// textarea removes the filter.
+func TestPortalRoutingAndFilters(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	if r := env.Do(http.MethodPut, "/admin/v1/event-types/comment.created", env.SuperToken, `{"example":{"amount":250,"tier":"gold"}}`); r.Status != http.StatusOK {
+		t.Fatalf("put example: %d %s", r.Status, r.Body)
+	}
+	rc := hooklinetest.NewReceiver(t)
+	apac := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/apac", "events": []string{"comment.created"},
+		"description": "APAC only", "channels": []string{"apac"}})
+	silver := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/silver", "events": []string{"comment.created"},
+		"filter": map[string]any{"data": map[string]any{"tier": "silver"}}})
+	getEP := func(id string) api.Endpoint {
+		t.Helper()
+		var e api.Endpoint
+		env.Do(http.MethodGet, "/v1/webhooks/"+id, env.A.Key, nil).JSON(t, &e)
+		return e
+	}
+	bw := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, bw, env.A)
+	// text is the text of the element sel selects ("" when there is none).
+	text := func(sel string) string {
+		t.Helper()
+		js, _ := json.Marshal(sel)
+		return browsertest.Run(t, bw, chromedp.Evaluate[string](`(e => e ? e.textContent : '')(document.querySelector(`+string(js)+`))`))
+	}
+	// Every request the page sends to write an endpoint is recorded.
+	record := chromedp.Evaluate[chromedp.Void](`(() => { window.writes = []; const f = window.pageFetch = window.pageFetch || window.fetch;
+		window.fetch = (u, init) => { if (init && (init.method === 'POST' || init.method === 'PATCH') && /\/webhooks/.test(u)) window.writes.push(init.method + ' ' + init.body); return f(u, init); }; })()`)
+	writes := func() []string {
+		t.Helper()
+		return browsertest.Run(t, bw, chromedp.Evaluate[[]string](`window.writes`))
+	}
+	const good = `{"data": {"amount": {"$gte": 100}}}`
+
+	uiDo(t, bw, chromedp.Click(uiID("new-endpoint")), chromedp.WaitVisible(uiCSS(`#endpoint-form [data-testid="routing-section"]`)), record,
+		chromedp.Click(uiID("event-comment.created")),
+		chromedp.SendKeys(uiCSS(`#ep-url`), rc.URL+"/main"),
+		chromedp.SendKeys(uiCSS(`#ep-channels`), "us, eu"),
+		uiSetText("ep-filter", good),
+		uiSelect("ft-type", "comment.created"))
+	if missing := uiUnlabelled(t, bw); len(missing) > 0 {
+		t.Fatalf("controls without a label: %v", missing)
+	}
+	// The test box: the example, a match, then a miss with its pointer.
+	if data := browsertest.Run(t, bw, chromedp.Evaluate[string](`document.getElementById('ft-data').value`)); !strings.Contains(data, `"amount": 250`) {
+		t.Fatalf("test data not filled from the example: %q", data)
+	}
+	uiDo(t, bw, chromedp.Click(uiID("filter-test-button")),
+		chromedp.WaitVisible(uiCSS(`[data-testid="filter-test-outcome"][data-matched="true"]`)),
+		uiSetText("ft-data", `{"amount": 50, "tier": "gold"}`), chromedp.Click(uiID("filter-test-button")),
+		chromedp.WaitVisible(uiCSS(`[data-testid="filter-test-outcome"][data-matched="false"]`)))
+	if reason := text(`[data-testid="filter-test-reason"]`); reason != "/data/amount/$gte" {
+		t.Fatalf("no-match reason %q", reason)
+	}
+	// A bad filter: the test box shows the server's location, and the
+	// textarea is marked with the pointer.
+	uiDo(t, bw, uiSetText("ep-filter", `{"data": {"amount": {"$between": 1}}}`), chromedp.Click(uiID("filter-test-button")),
+		chromedp.WaitVisible(uiCSS(`#filter-test-result [data-testid="problem-error"]`)),
+		chromedp.WaitVisible(uiCSS(`#ep-filter[aria-invalid="true"]`)))
+	if s := text(`#filter-test-result`); !strings.Contains(s, "body.filter/data/amount/$between") {
+		t.Fatalf("test box problem: %q", s)
+	}
+	if s := text(`#err-filter`); !strings.Contains(s, "/data/amount/$between") {
+		t.Fatalf("message next to the filter: %q", s)
+	}
+	// Saving it: refused by the server, named next to the form.
+	uiDo(t, bw, chromedp.Click(uiID("endpoint-submit")),
+		chromedp.WaitVisible(uiCSS(`#page-message [data-testid="problem-error"]`)),
+		chromedp.WaitVisible(uiCSS(`#ep-filter[aria-invalid="true"]`)))
+	if s := text(`#page-message`); !strings.Contains(s, "body.filter/data/amount/$between") {
+		t.Fatalf("form problem: %q", s)
+	}
+	if s := text(`#err-filter`); !strings.Contains(s, "/data/amount/$between") {
+		t.Fatalf("message next to the filter after saving: %q", s)
+	}
+	// JSON that does not parse is caught in the page: nothing is sent.
+	sentBefore := len(writes())
+	uiDo(t, bw, uiSetText("ep-filter", `{"data": `), chromedp.Click(uiID("endpoint-submit")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('page-message').textContent.includes('not valid JSON')`),
+		chromedp.WaitVisible(uiCSS(`#ep-filter[aria-invalid="true"]`)))
+	if n := len(writes()); n != sentBefore {
+		t.Fatalf("a filter that is not JSON was sent: %v", writes())
+	}
+
+	uiDo(t, bw, uiSetText("ep-filter", good), chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiID("secret-value")))
+	var list struct{ Data []api.Endpoint }
+	env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil).JSON(t, &list)
+	var ep api.Endpoint
+	for _, e := range list.Data {
+		if e.URL == rc.URL+"/main" {
+			ep = e
+		}
+	}
+	var filter any
+	if err := json.Unmarshal(ep.Filter, &filter); err != nil || !slices.Equal(ep.Channels, []string{"eu", "us"}) ||
+		show(filter) != show(map[string]any{"data": map[string]any{"amount": map[string]any{"$gte": 100}}}) {
+		t.Fatalf("stored routing: %s", show(list.Data))
+	}
+	id := ep.ID.String()
+	if s := text(`[data-testid="prop-channels"]`); !strings.Contains(s, "eu") || !strings.Contains(s, "us") {
+		t.Fatalf("channels shown as %q", s)
+	}
+	if s := text(`[data-testid="prop-filter"] pre`); !strings.Contains(s, `"$gte": 100`) {
+		t.Fatalf("filter shown as %q", s)
+	}
+
+	// Edit: a bad channel is named next to the input; then only the
+	// channels are sent (the filter's text is unchanged).
+	uiDo(t, bw, chromedp.Click(uiID("edit-link")), chromedp.WaitVisible(uiCSS(`#endpoint-form`)), record)
+	if v := browsertest.Run(t, bw, chromedp.Evaluate[string](`document.getElementById('ep-channels').value`)); v != "eu, us" {
+		t.Fatalf("channels in the edit form: %q", v)
+	}
+	uiDo(t, bw, uiSetText("ep-channels", "eu, a/b"), chromedp.Click(uiID("endpoint-submit")),
+		chromedp.WaitVisible(uiCSS(`#ep-channels[aria-invalid="true"]`)))
+	if s := text(`#page-message`); !strings.Contains(s, "body.channels[0]") {
+		t.Fatalf("channel problem: %q", s)
+	}
+	if s := text(`#err-channels`); !strings.Contains(s, "a/b") {
+		t.Fatalf("message next to the channels: %q", s)
+	}
+	uiDo(t, bw, uiSetText("ep-channels", "eu"), chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+	if w := writes(); strings.Join(w, "\n") != "PATCH {\"channels\":[\"a/b\",\"eu\"]}\nPATCH {\"channels\":[\"eu\"]}" {
+		t.Fatalf("the edits sent %q", w)
+	}
+	if e := getEP(id); !slices.Equal(e.Channels, []string{"eu"}) || len(e.Filter) == 0 {
+		t.Fatalf("after the edit: %s", show(e))
+	}
+
+	// Publish one event the endpoint's filter admits and one it does not.
+	publish := func(amount int) (string, map[string]any) {
+		t.Helper()
+		evID := "evt_" + strconv.Itoa(amount) + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"id": evID, "type": "comment.created", "channels": []string{"eu"},
+			"payload": map[string]any{"amount": amount, "tier": "gold"}})
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("publish: %d %s", r.Status, r.Body)
+		}
+		return evID, r.Map(t)
+	}
+	big, res := publish(150)
+	if res["filtered"] != float64(2) {
+		t.Fatalf("publish of the big event: %v", res)
+	}
+	if _, res := publish(5); res["filtered"] != float64(3) {
+		t.Fatalf("publish of the small event: %v", res)
+	}
+	ds := deliveriesOf(t, env, env.A, id, "")
+	if len(ds) != 1 || ds[0].EventID != big {
+		t.Fatalf("deliveries of the endpoint: %s", show(ds))
+	}
+	did := ds[0].ID.String()
+
+	// The delivery page explains the event's routing.
+	uiDo(t, bw, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+id+"/deliveries/"+did), chromedp.WaitVisible(uiID("routing-table")))
+	rows := browsertest.Run(t, bw, chromedp.Evaluate[map[string]map[string]string](`Object.fromEntries([...document.querySelectorAll('[data-testid="routing-row"]')].map(r => {
+		const a = r.querySelector('[data-testid="routing-delivery-link"]');
+		return [r.dataset.endpointId, { matched: r.dataset.matched, reason: r.dataset.reason,
+			who: r.querySelector('[data-testid="routing-endpoint"]').textContent, href: a ? a.getAttribute('href') : '' }];
+	}))`))
+	want := map[string]map[string]string{
+		id:                 {"matched": "true", "reason": "matched", "who": ep.URL, "href": "#/endpoints/" + id + "/deliveries/" + did},
+		apac.ID.String():   {"matched": "false", "reason": "channels", "who": apac.URL, "href": ""},
+		silver.ID.String(): {"matched": "false", "reason": "filter", "who": silver.URL, "href": ""},
+	}
+	if show(rows) != show(want) {
+		t.Fatalf("routing panel shows %s\nwant %s", show(rows), show(want))
+	}
+
+	// Clearing the textarea removes the filter (and sends nothing else).
+	uiDo(t, bw, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+id+"/edit"), chromedp.WaitVisible(uiCSS(`#ep-filter`)), record,
+		uiClear("ep-filter"), chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+	if w := writes(); strings.Join(w, "\n") != `PATCH {"filter":null}` {
+		t.Fatalf("clearing the filter sent %q", w)
+	}
+	if e := getEP(id); len(e.Filter) != 0 || !slices.Equal(e.Channels, []string{"eu"}) {
+		t.Fatalf("after clearing the filter: %s", show(e))
+	}
+	if s := text(`[data-testid="prop-filter"]`); s != "none" {
+		t.Fatalf("filter shown as %q after removing it", s)
+	}
+	uiNoForeign(t, env, bw)
+}
+
+// uiStatsPanel is what the endpoint page's stats panel shows.
+type uiStatsPanel struct {
+	State, Range, Bucket, Since, Until string
+	Bars                               []struct{ Start, Title string }
+	Values, Shown                      map[string]string // totals by key: data-value and the text shown
+	Role, Label                        string
+	TimeTicks, CountTicks, Legend      int
+	Styled                             int // elements with a style attribute (the CSP forbids them)
+	Width                              float64
+}
+
+const uiStatsJS = `(() => { const p = document.querySelector('[data-testid="stats-panel"]'); const svg = p.querySelector('svg');
+	const all = s => [...p.querySelectorAll(s)];
+	return { state: p.dataset.state, range: p.dataset.range || '', bucket: p.dataset.bucket || '', since: p.dataset.since || '', until: p.dataset.until || '',
+		bars: all('[data-testid="stats-bar"]').map(g => ({ start: g.dataset.start, title: g.querySelector('title').textContent })),
+		values: Object.fromEntries(all('[data-testid="stats-total"]').map(f => [f.dataset.key, f.dataset.value])),
+		shown: Object.fromEntries(all('[data-testid="stats-total"]').map(f => [f.dataset.key, f.querySelector('dd').textContent])),
+		role: svg ? svg.getAttribute('role') : '', label: svg ? svg.getAttribute('aria-label') : '',
+		timeTicks: all('[data-testid="stats-time-tick"]').length, countTicks: all('[data-testid="stats-count-tick"]').length,
+		legend: all('[data-testid="stats-legend"] li').length, styled: all('[style]').length,
+		width: svg ? svg.viewBox.baseVal.width : 0 } })()`
+
+// The endpoint page charts its stats: one bar group per bucket of the
+// chosen range, the totals as the API's, the counts in each bar's <title>;
+// choosing another range fetches that window (and stays in the address);
+// the chart fits a phone; an endpoint without deliveries says so.
+func TestPortalStatsChart(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Schedule: []time.Duration{200 * time.Millisecond}})
+	rc := hooklinetest.NewReceiver(t)
+	rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, body []byte) {
+		var ev struct {
+			Data struct{ Kind string } `json:"data"`
+		}
+		_ = json.Unmarshal(body, &ev)
+		switch ev.Data.Kind {
+		case "gone": // failed at once
+			w.WriteHeader(http.StatusGone)
+		case "down": // retried, then dead-lettered
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/stats", "events": []string{"comment.created"}})
+	quiet := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL + "/quiet", "events": []string{"member.joined"}})
+	id := ep.ID.String()
+	for _, k := range []string{"ok", "gone", "ok", "down", "ok"} {
+		if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{"kind": k}}); r.Status != http.StatusAccepted {
+			t.Fatalf("publish: %d %s", r.Status, r.Body)
+		}
+	}
+	env.Eventually(30*time.Second, "every delivery final", func() bool {
+		ds := deliveriesOf(t, env, env.A, id, "?limit=100")
+		for _, d := range ds {
+			if d.Status != "succeeded" && d.Status != "failed" && d.Status != "dead_letter" {
+				return false
+			}
+		}
+		return len(ds) == 5
+	})
+
+	b := uiBrowser(t, 1280, 900)
+	uiOpen(t, env, b, env.A)
+	// shown waits for the panel to show range, then checks it against the
+	// API's answer for the same window and returns it.
+	shown := func(rangeID, bucket string, n int) uiStatsPanel {
+		t.Helper()
+		uiDo(t, b, chromedp.WaitVisible(uiCSS(`[data-testid="stats-panel"][data-range="`+rangeID+`"]:is([data-state="ready"], [data-state="empty"]) [data-testid="stats-totals"]`)))
+		p := browsertest.Run(t, b, chromedp.Evaluate[uiStatsPanel](uiStatsJS))
+		q := url.Values{"since": {p.Since}, "until": {p.Until}, "bucket": {p.Bucket}}
+		r := env.Do(http.MethodGet, "/v1/webhooks/"+id+"/stats?"+q.Encode(), env.A.Key, nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("stats %v: %d %s", q, r.Status, r.Body)
+		}
+		st := decode[statsBody](t, r)
+		if p.Bucket != bucket || len(p.Bars) != n || len(st.Buckets) != n {
+			t.Fatalf("range %s: bucket %q, %d bars, the API %d buckets; want %s and %d", rangeID, p.Bucket, len(p.Bars), len(st.Buckets), bucket, n)
+		}
+		for i, sb := range st.Buckets {
+			bar := p.Bars[i]
+			start, err := time.Parse(time.RFC3339, bar.Start)
+			want := strconv.Itoa(sb.Succeeded) + " succeeded, " + strconv.Itoa(sb.Failed) + " failed, " +
+				strconv.Itoa(sb.DeadLetter) + " dead letter; " + strconv.Itoa(sb.Attempts) + " attempts"
+			if err != nil || !start.Equal(sb.Start) || !strings.Contains(bar.Title, want) {
+				t.Fatalf("range %s, bar %d: start %s title %q; the API's bucket %s: %q", rangeID, i, bar.Start, bar.Title, sb.Start, want)
+			}
+		}
+		tt := st.Totals
+		for key, want := range map[string]float64{"succeeded": float64(tt.Succeeded), "failed": float64(tt.Failed), "dead_letter": float64(tt.DeadLetter),
+			"attempts": float64(tt.Attempts), "p50_ms": tt.P50Ms, "p99_ms": tt.P99Ms} {
+			if got, err := strconv.ParseFloat(p.Values[key], 64); err != nil || got != want {
+				t.Fatalf("range %s: total %s shown as %q, the API says %v", rangeID, key, p.Values[key], want)
+			}
+		}
+		for key, want := range map[string]int{"succeeded": tt.Succeeded, "failed": tt.Failed, "dead_letter": tt.DeadLetter, "attempts": tt.Attempts} {
+			if p.Shown[key] != strconv.Itoa(want) {
+				t.Fatalf("range %s: total %s reads %q, want %d", rangeID, key, p.Shown[key], want)
+			}
+		}
+		if tt.Succeeded != 3 || tt.Failed != 1 || tt.DeadLetter != 1 || tt.Attempts != 6 || tt.P99Ms <= 0 {
+			t.Fatalf("range %s: totals %+v, want 3 succeeded, 1 failed, 1 dead letter, 6 attempts", rangeID, tt)
+		}
+		if p.Role != "img" || !strings.Contains(p.Label, "3 succeeded, 1 failed, 1 dead letter") || p.TimeTicks < 2 || p.CountTicks < 2 ||
+			p.Legend != 4 || p.Styled != 0 {
+			t.Fatalf("range %s: chart %+v", rangeID, p)
+		}
+		return p
+	}
+
+	uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+id))
+	shown("24h", "1h", 24)
+	// Another range: a new window from the API, kept in the address.
+	uiDo(t, b, chromedp.Click(uiCSS(`label[for="stats-range-1h"]`)))
+	shown("1h", "1m", 60)
+	if loc := browsertest.Run(t, b, chromedp.Location()); !strings.HasSuffix(loc, "#/endpoints/"+id+"?range=1h") {
+		t.Fatalf("address after choosing the last hour: %s", loc)
+	}
+	uiDo(t, b, chromedp.Click(uiCSS(`label[for="stats-range-30d"]`)))
+	shown("30d", "1d", 30)
+	uiDo(t, b, chromedp.Reload())
+	shown("30d", "1d", 30)
+	if missing := uiUnlabelled(t, b); len(missing) > 0 {
+		t.Fatalf("controls without a label: %v", missing)
+	}
+
+	// At phone width the chart is redrawn to fit.
+	uiDo(t, b, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
+		chromedp.Poll[chromedp.Void](`(s => s && s.viewBox.baseVal.width <= 375)(document.querySelector('[data-testid="stats-chart"]'))`))
+	if p := shown("30d", "1d", 30); uiOverflow(t, b) > 0 || p.Width > 375 {
+		t.Fatalf("at 375 px the page overflows by %d px (chart %v wide)", uiOverflow(t, b), p.Width)
+	}
+
+	// An endpoint without deliveries.
+	uiDo(t, b, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+quiet.ID.String()),
+		chromedp.WaitVisible(uiCSS(`[data-testid="stats-panel"][data-state="empty"] [data-testid="stats-empty"]`)))
+	if n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="stats-bar"]').length`)); n != 0 {
+		t.Fatalf("%d bars for an endpoint without deliveries", n)
 	}
 	uiNoForeign(t, env, b)
 }

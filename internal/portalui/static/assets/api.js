@@ -77,6 +77,9 @@ export const listDeliveries = (id, params) => call("GET", ep(id) + "/deliveries"
 export const getDelivery = (id, did) => call("GET", ep(id) + "/deliveries/" + enc(did));
 export const replayDelivery = (id, did) => call("POST", ep(id) + "/deliveries/" + enc(did) + "/replay");
 export const recoverDeliveries = (id, since, until) => call("POST", ep(id) + "/recover", until ? { since, until } : { since });
+export const testFilter = (filter, event) => call("POST", "/filters/test", { filter, event });
+export const eventRouting = (eventID) => call("GET", "/events/" + enc(eventID) + "/routing");
+export const endpointStats = (id, params) => call("GET", ep(id) + "/stats" + query(params));
 
 // The catalogue changes rarely: load it once per page load.
 let catalogue;

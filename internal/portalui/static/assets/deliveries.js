@@ -7,6 +7,7 @@ import {
   showProblem, clearFieldErrors, confirmDialog, fromLocalInput, toLocalInput, prettyJSON,
 } from "./dom.js";
 import { page, go } from "./nav.js";
+import { routingPanel } from "./routing.js";
 
 const replayable = (d) => d.status === "failed" || d.status === "dead_letter";
 
@@ -221,6 +222,7 @@ export async function deliveryPage(view, params) {
     actions.append(h("button", { type: "button", onclick: () => go("/endpoints/" + id + "/deliveries/" + did) }, "Refresh"));
   }
   const attempts = d.attempts || [];
+  const routing = routingPanel(d, id);
   replace(body,
     h("section", { class: "panel", "aria-labelledby": "summary-heading" }, h("h2", { id: "summary-heading" }, "Summary"),
       h("dl", { class: "props", "data-testid": "delivery-props" },
@@ -248,5 +250,7 @@ export async function deliveryPage(view, params) {
           td("Error", a.error || h("span", { class: "muted" }, "—")),
           td("Headers sent", headerNames(a.request_headers)),
           tdStacked("Response body", a.response_body ? h("pre", { class: "body", tabindex: "0", "aria-label": "Response body of attempt " + a.number }, prettyJSON(a.response_body)) : h("span", { class: "muted" }, "empty")))))))
-        : h("p", { class: "muted", "data-testid": "no-attempts" }, "No attempt yet.")));
+        : h("p", { class: "muted", "data-testid": "no-attempts" }, "No attempt yet.")),
+    routing.el);
+  await routing.loaded;
 }

@@ -124,6 +124,14 @@ function fieldNames(location) {
   return m[2] ? [m[1] + "." + m[2], m[1]] : [m[1]];
 }
 
+// fieldMessage is the message shown next to a field: with the JSON pointer
+// when the location names a place inside the field's JSON value
+// ("body.filter/data/amount/$gt" → "at /data/amount/$gt: …").
+function fieldMessage(location, msg) {
+  const m = /^(?:body|query|path)\.[A-Za-z_]+(\/.*)$/.exec(location || "");
+  return m ? "at " + m[1] + ": " + msg : msg;
+}
+
 // showProblem writes an API error into box and marks the form's fields it
 // names (aria-invalid plus a message linked by aria-describedby).
 export function showProblem(box, err, form) {
@@ -134,7 +142,7 @@ export function showProblem(box, err, form) {
   for (const e of p.errors || []) {
     const where = e.location || "";
     items.push(h("li", { "data-testid": "problem-error" }, where ? h("code", {}, where) : "", where ? ": " : "", e.message || ""));
-    if (form) markField(form, fieldNames(where), e.message || "invalid");
+    if (form) markField(form, fieldNames(where), fieldMessage(where, e.message || "invalid"));
   }
   notice(box, "error",
     h("p", {}, h("strong", {}, title), err && err.status ? ` (${err.status})` : ""),

@@ -1,6 +1,7 @@
 // Endpoint pages: the list, the create/edit form and one endpoint's page
-// (secret shown once, verify, rotate, test, delete). The delivery controls
-// (headers, auth, TLS, retries) are in controls.js.
+// (delivery stats, secret shown once, verify, rotate, test, delete). The
+// delivery controls (headers, auth, TLS, retries) are in controls.js,
+// channels and the filter in routing.js, the stats chart in stats.js.
 
 import * as api from "./api.js";
 import {
@@ -9,6 +10,8 @@ import {
 } from "./dom.js";
 import { page, go, flash, takeFlash } from "./nav.js";
 import { controlsForm, controlsProps, controlsSummary } from "./controls.js";
+import { routingForm, routingProps, routingSummary } from "./routing.js";
+import { statsPanel } from "./stats.js";
 
 export async function listPage(view) {
   const { body, box } = page(view, "Webhook endpoints", [],
@@ -32,7 +35,7 @@ export async function listPage(view) {
   const rows = list.map((e) => h("tr", { "data-testid": "endpoint-row", "data-id": e.id },
     td("URL", link("/endpoints/" + e.id, e.url, { class: "mono breakable", "data-testid": "endpoint-url" }),
       e.description ? h("span", { class: "hint" }, e.description) : ""),
-    td("Events", tags(e.events || [])),
+    td("Events", tags(e.events || []), routingSummary(e)),
     td("Health", healthCell(e)),
     td("Verified", verifiedCell(e)),
     td("Active", e.is_active ? badge("ok", "Active", { "data-testid": "active" }) : badge("off", "Inactive", { "data-testid": "active" })),
@@ -96,7 +99,8 @@ export async function formPage(view, params) {
     replace(body);
     return showProblem(box, e);
   }
-  const cur = current || { url: "", description: "", events: [], is_active: true, max_in_flight: 10, rate_limit: null };
+  const cur = current || { url: "", description: "", events: [], is_active: true, max_in_flight: 10, rate_limit: null, channels: [], filter: null };
+  const routing = routingForm(cur, cat);
   const controls = controlsForm(cur, editing);
   const form = h("form", { id: "endpoint-form", "data-testid": "endpoint-form", novalidate: true, class: "panel" },
     field("ep-url", "URL", h("input", { type: "url", id: "ep-url", name: "url", required: true, value: cur.url, autocomplete: "url", "aria-describedby": "ep-url-hint", "data-testid": "url-input" }),
@@ -111,6 +115,7 @@ export async function formPage(view, params) {
         "Attempts running at once (1–100)."),
       field("ep-rate", "Rate limit (per second, optional)", h("input", { type: "number", id: "ep-rate", name: "rate_limit", min: 1, max: 10000, value: cur.rate_limit ?? "", "aria-describedby": "ep-rate-hint" }),
         "Empty: no limit.")),
+    routing.el,
     controls.el,
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary", id: "endpoint-submit", "data-testid": "endpoint-submit" }, editing ? "Save changes" : "Create endpoint"),
@@ -129,6 +134,12 @@ export async function formPage(view, params) {
     const maxRaw = String(fd.get("max_in_flight") || "").trim();
     const rateRaw = String(fd.get("rate_limit") || "").trim();
     const submit = form.querySelector("button[type=submit]");
+    const bad = routing.check(); // JSON the server would not even parse
+    if (bad) {
+      showProblem(box, bad, form);
+      box.focus();
+      return;
+    }
     submit.disabled = true;
     try {
       if (!editing) {
@@ -136,6 +147,7 @@ export async function formPage(view, params) {
         if (description) b.description = description;
         if (maxRaw) b.max_in_flight = Number(maxRaw);
         if (rateRaw) b.rate_limit = Number(rateRaw);
+        routing.create(b);
         controls.create(b);
         const created = await api.createEndpoint(b);
         flash("secret", { id: created.id, secret: created.secret, heading: "Endpoint created" });
@@ -150,6 +162,7 @@ export async function formPage(view, params) {
       if (maxRaw && Number(maxRaw) !== cur.max_in_flight) b.max_in_flight = Number(maxRaw);
       const rate = rateRaw ? Number(rateRaw) : null;
       if (rate !== (cur.rate_limit ?? null)) b.rate_limit = rate;
+      routing.patch(b);
       const missing = controls.patch(b);
       if (missing) {
         // Auth is replaced whole: its secret is not kept across a change.
@@ -165,7 +178,7 @@ export async function formPage(view, params) {
       flash("detail", Object.keys(b).length ? "Changes saved." : "Nothing changed.");
       go("/endpoints/" + params.id);
     } catch (e) {
-      showProblem(box, e, form);
+      showProblem(box, routing.annotate(e), form);
       box.focus();
     } finally {
       submit.disabled = false;
@@ -175,7 +188,7 @@ export async function formPage(view, params) {
 
 // ---- one endpoint -----------------------------------------------------------
 
-export async function detailPage(view, params) {
+export async function detailPage(view, params, query) {
   const id = params.id;
   const { body, box, heading } = page(view, "Endpoint", [["/endpoints", "Endpoints"]]);
   const msg = takeFlash("detail");
@@ -208,6 +221,7 @@ export async function detailPage(view, params) {
       e.last_verification_at ? h("span", { class: "hint" }, "last check ", time(e.last_verification_at)) : ""),
     h("dt", {}, "Max in flight"), h("dd", {}, String(e.max_in_flight)),
     h("dt", {}, "Rate limit"), h("dd", {}, e.rate_limit ? e.rate_limit + " per second" : "no limit"),
+    routingProps(e),
     controlsProps(e),
     h("dt", {}, "Created"), h("dd", {}, time(e.created_at)),
     h("dt", {}, "Updated"), h("dd", {}, time(e.updated_at)),
@@ -257,7 +271,13 @@ export async function detailPage(view, params) {
     }
   });
 
+  // The chosen range stays in the address (without a new history entry or
+  // a new render), so a reload shows the same window.
+  const stats = statsPanel(id, query && query.get("range"), (r) =>
+    history.replaceState(null, "", "#/endpoints/" + encodeURIComponent(id) + "?range=" + encodeURIComponent(r)));
+
   body.replaceChild(h("div", {},
+    stats.el,
     h("section", { class: "panel", "aria-labelledby": "props-heading" }, h("h2", { id: "props-heading" }, "Settings"), props,
       h("div", { class: "actions" },
         link("/endpoints/" + id + "/edit", "Edit", { class: "button", id: "edit-link", "data-testid": "edit-link" }),
@@ -268,6 +288,7 @@ export async function detailPage(view, params) {
     testSection(id),
     h("section", { class: "panel", "aria-labelledby": "danger-heading" }, h("h2", { id: "danger-heading" }, "Secret and deletion"),
       h("div", { class: "actions" }, rotateBtn, deleteBtn))), info);
+  await stats.loaded;
 }
 
 async function verify(id, btn, out, refresh) {
