@@ -43,7 +43,7 @@ func (a *Activities) SendChallenge(ctx context.Context, in endpoint.VerifyInput)
 	// mutual TLS must be reachable to be verified.
 	req, _, err := a.request(ep.TenantID, ep.ID, ep.Url, endpoint.ColumnsOf(ep))
 	if err != nil {
-		return endpoint.VerifyResult{}, err
+		return endpoint.VerifyResult{Reason: endpoint.ReasonSettingsUnusable}, nil
 	}
 	req.MsgID, req.Body, req.Secrets = "verify_"+strings.ReplaceAll(uuid.NewString(), "-", ""), body, secrets
 	res := judgeChallenge(a.ChallengeSender.Send(ctx, req), challenge)

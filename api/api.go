@@ -68,6 +68,7 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	redactValidationValues()
 	r := chi.NewRouter()
 	s := &Server{Deps: d, router: r}
 	r.Use(s.requestContext, s.recoverer, validQuery, jsonByDefault)

@@ -104,6 +104,20 @@ func TestHeadersAndStaticAuthArrive(t *testing.T) {
 		got.Get("X-Team") != "core" || got.Get("X-Region") != "" || got.Get("X-Api-Key") != "key-value-123" {
 		t.Fatalf("after patch, receiver headers: %v", got)
 	}
+	// Moving to another host must not carry the credentials along: auth and
+	// each sensitive header are sent again (or removed) in the same PATCH.
+	for field, body := range map[string]map[string]any{
+		"body.auth":              {"url": "https://elsewhere.example.com/in"},
+		"body.headers.X-Api-Key": {"url": "https://elsewhere.example.com/in", "auth": map[string]any{"type": "bearer", "token": "t2"}},
+	} {
+		if r := env.Do(http.MethodPatch, "/v1/webhooks/"+id, env.A.Key, body); r.Status != http.StatusUnprocessableEntity ||
+			!strings.Contains(string(r.Body), `"location":"`+field+`"`) {
+			t.Fatalf("move without %s: %d %s", field, r.Status, r.Body)
+		}
+	}
+	if r := env.Do(http.MethodPatch, "/v1/webhooks/"+id, env.A.Key, map[string]any{"url": rc.URL + "/other-path"}); r.Status != http.StatusOK {
+		t.Fatalf("same host, other path: %d %s", r.Status, r.Body)
+	}
 	// auth null removes it; headers may then set Authorization themselves.
 	upd = env.Do(http.MethodPatch, "/v1/webhooks/"+id, env.A.Key, map[string]any{"auth": nil, "headers": map[string]any{"Authorization": "Token t1"}})
 	if m := decode[api.Endpoint](t, upd); upd.Status != http.StatusOK || m.Auth != nil || !slices.Contains(m.SensitiveHeaders, "Authorization") {
@@ -155,6 +169,17 @@ func TestHeaderRulesAreEnforced(t *testing.T) {
 		r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, body)
 		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `"location":"`+c.locator+`"`) {
 			t.Errorf("%s: %d %s", c.name, r.Status, r.Body)
+		}
+	}
+	// Huma's own validation (before any handler) must not echo a secret.
+	for _, body := range []map[string]any{
+		{"url": "https://hooks.example.com/in", "events": []string{"*"}, "unknown": 1, "auth": map[string]any{"type": "basic", "username": "u", "password": "pw-secret-1"}},
+		{"url": "https://hooks.example.com/in", "events": []string{"*"}, "auth": map[string]any{"type": "bearer", "token": strings.Repeat("tk-secret-", 500)}},
+		{"url": "https://hooks.example.com/in", "events": []string{"*"}, "auth": map[string]any{"type": "bearer", "token": "tk-secret-2", "nope": true}},
+	} {
+		r := env.Do(http.MethodPost, "/v1/webhooks", env.A.Key, body)
+		if r.Status != http.StatusUnprocessableEntity || strings.Contains(string(r.Body), "secret-") {
+			t.Fatalf("refused body echoed a secret: %d %s", r.Status, r.Body)
 		}
 	}
 	if n := len(decode[struct{ Data []api.Endpoint }](t, env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil)).Data); n != 0 {

@@ -14,7 +14,7 @@ import (
 type verifyOutput struct {
 	Body struct {
 		Verified   bool   `json:"verified"`
-		Reason     string `json:"reason,omitempty" enum:"timeout,http_status,invalid_json,challenge_mismatch,connection_error,blocked_address,endpoint_not_found,url_changed" doc:"why verification failed"`
+		Reason     string `json:"reason,omitempty" enum:"timeout,http_status,invalid_json,challenge_mismatch,connection_error,blocked_address,endpoint_not_found,url_changed,settings_unusable" doc:"why verification failed"`
 		StatusCode int    `json:"status_code,omitempty" doc:"the receiver's HTTP status, when it answered"`
 	}
 }

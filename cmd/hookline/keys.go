@@ -33,7 +33,7 @@ func keysCmd(cfg *config.Config) *cobra.Command {
 			res, err := keyrotate.Rotate(ctx, pool, box, keyrotate.Options{Batch: batch})
 			left := int64(0)
 			for _, c := range res.Columns {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: rotated %d, already current %d\n", c.Name, c.Rotated, c.Current)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: rotated %d, already current %d, unreadable %d\n", c.Name, c.Rotated, c.Current, c.Unreadable)
 				left += c.Left
 			}
 			var mm *keycheck.MismatchError

@@ -36,5 +36,7 @@ func DefaultFlow() FlowPolicy {
 // failing (5xx). A 4xx, a redirect or a blocked address says nothing about
 // whether the receiver is up.
 func (o Outcome) BreakerFailure() bool {
-	return (o.Code == 0 && !o.Blocked) || o.Code >= 500
+	// An auth_error is the token endpoint's failure, not the receiver's:
+	// it must not open the receiver's breaker (or auto-disable it).
+	return (o.Code == 0 && !o.Blocked && !o.AuthError) || o.Code >= 500
 }

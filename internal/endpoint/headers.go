@@ -66,6 +66,13 @@ func (h HeaderSet) SensitiveNames() []string {
 // name) to cur and validates the result. Names match case-insensitively;
 // a name set again keeps the spelling of the patch.
 func mergeHeaders(cur HeaderSet, patch map[string]*string, hasAuth bool) (HeaderSet, error) {
+	seen := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(patch)) {
+		if seen[strings.ToLower(name)] {
+			return HeaderSet{}, apperr.Invalid("body.headers."+name, nil, "header %q is given twice (names are case-insensitive)", name)
+		}
+		seen[strings.ToLower(name)] = true
+	}
 	all := cur.All()
 	for name, v := range patch {
 		for old := range all {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -59,6 +61,9 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 				return err
 			}
 			p.Events = &events
+		}
+		if err := credentialsFollow(cur, p); err != nil {
+			return err
 		}
 		next, diff := apply(cur, p)
 		if err := s.applyControls(cur, p.Controls, &next, diff); err != nil {
@@ -208,4 +213,39 @@ func (s *Service) applyControls(cur dbq.WebhookEndpoint, p ControlsPatch, next *
 		}
 	}
 	return nil
+}
+
+// credentialsFollow refuses a move to another origin (scheme, host or port)
+// that would carry the endpoint's write-only credentials to it: auth and
+// sensitive header values were given for the old receiver, so the same
+// PATCH must send them again (or remove them). Mutual TLS needs no such
+// rule: the client key never leaves Hookline.
+func credentialsFollow(cur dbq.WebhookEndpoint, p Patch) error {
+	if p.URL == nil || sameOrigin(cur.Url, *p.URL) {
+		return nil
+	}
+	if len(cur.Auth) > 0 && string(cur.Auth) != "null" && p.Controls.Auth == nil {
+		return apperr.Invalid("body.auth", nil, "the URL moves to another host: send auth again (or null) in the same request, so credentials meant for the old receiver do not go to the new one")
+	}
+	for _, name := range cur.SensitiveHeaders {
+		if !patchNames(p.Controls.Headers, name) {
+			return apperr.Invalid("body.headers."+name, nil, "the URL moves to another host: send this sensitive header again (or null) in the same request")
+		}
+	}
+	return nil
+}
+
+func patchNames(patch map[string]*string, name string) bool {
+	for k := range patch {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
 }

@@ -19,6 +19,9 @@ const (
 	ReasonConnectionError   = "connection_error"
 	ReasonBlockedAddress    = "blocked_address"
 	ReasonEndpointNotFound  = "endpoint_not_found"
+	// ReasonSettingsUnusable: the endpoint's sealed auth, headers or TLS
+	// cannot be opened with the configured keys (retrying cannot heal it).
+	ReasonSettingsUnusable = "settings_unusable"
 	// ReasonURLChanged: the URL was changed while its challenge ran, so the
 	// answer proves nothing about the new one.
 	ReasonURLChanged = "url_changed"

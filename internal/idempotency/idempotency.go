@@ -7,7 +7,6 @@ package idempotency
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"time"
@@ -75,8 +74,11 @@ func (s *Store) Do(ctx context.Context, tenantID uuid.UUID, key, operation strin
 	if err != nil {
 		return Response{}, err
 	}
-	sum := sha256.Sum256(append([]byte(operation+"\n"), reqJSON...))
-	c := claim{tenantID: tenantID, key: key, operation: operation, hash: sum[:], token: uuid.New()}
+	// Keyed: the body may carry secrets (an endpoint's auth, headers, TLS
+	// key). A key rotation within TTL makes a retry of an earlier request
+	// look like another body (422): rare, and safe.
+	sum := s.Box.MAC(append([]byte(operation+"\n"), reqJSON...))
+	c := claim{tenantID: tenantID, key: key, operation: operation, hash: sum, token: uuid.New()}
 
 	prior, owned, err := s.claim(ctx, c)
 	if err != nil || !owned {

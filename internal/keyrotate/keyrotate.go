@@ -31,6 +31,10 @@ type Options struct {
 type Counts struct {
 	Rotated int64 // re-sealed under the current key
 	Current int64 // already under it
+	// Unreadable rows no configured key opens (corrupt, or sealed with a
+	// lost key): skipped, so one bad row does not stop the rest; they keep
+	// the fingerprint from being recorded.
+	Unreadable int64
 }
 
 // Column is one ciphertext column's outcome.
@@ -115,8 +119,8 @@ func rotateColumn(ctx context.Context, pool *pgxpool.Pool, box *secretbox.Box, t
 				}
 				ct, err := box.Reseal(r.ct, r.ad)
 				if err != nil {
-					// Names the row, never its contents.
-					return fmt.Errorf("row %v: no configured key opens it: %w", r.key, err)
+					batch.Unreadable++
+					continue
 				}
 				if _, err := tx.Exec(ctx, t.updateSQL(), append([]any{ct}, r.key...)...); err != nil {
 					return fmt.Errorf("update row %v: %w", r.key, err)
@@ -133,6 +137,7 @@ func rotateColumn(ctx context.Context, pool *pgxpool.Pool, box *secretbox.Box, t
 		}
 		cursor = rows[len(rows)-1].key
 		total.Rotated += batch.Rotated
+		total.Unreadable += batch.Unreadable
 		total.Current += batch.Current
 		if o.AfterBatch != nil {
 			o.AfterBatch(t.name(), *total)

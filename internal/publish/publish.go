@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
@@ -73,10 +74,11 @@ type Publisher struct {
 // children, so a publish is one trace down to every attempt.
 func (p *Publisher) span(ctx context.Context, tenantID uuid.UUID, ev Event) (context.Context, trace.Span) {
 	if p.Tracer == nil {
-		return ctx, trace.SpanFromContext(ctx)
+		return ctx, noop.Span{} // never the parent's: the caller ends it
 	}
-	return p.Tracer.Start(ctx, "publish "+ev.Type, trace.WithAttributes(
-		attribute.String("hookline.tenant_id", tenantID.String()), attribute.String("hookline.event_id", ev.ID)))
+	// A constant name: the type is not validated yet (and is an attribute).
+	return p.Tracer.Start(ctx, "publish", trace.WithAttributes(attribute.String("hookline.tenant_id", tenantID.String()),
+		attribute.String("hookline.event_id", ev.ID), attribute.String("hookline.event_type", ev.Type)))
 }
 
 func endSpan(span trace.Span, res Result, err error) {

@@ -31,6 +31,7 @@ const (
 type key struct {
 	id   [keyIDLen]byte // the first bytes of the fingerprint HMAC
 	aead cipher.AEAD
+	mac  []byte // MAC's subkey: never the encryption key itself
 }
 
 // Box seals with its current key and opens with any of its keys.
@@ -62,7 +63,9 @@ func NewKeyring(keys [][]byte) (*Box, error) {
 		}
 		mac := hmac.New(sha256.New, k)
 		mac.Write([]byte("hookline/encryption-key-fingerprint/v1"))
-		kk := key{aead: aead}
+		sub := hmac.New(sha256.New, k)
+		sub.Write([]byte("hookline/request-mac/v1"))
+		kk := key{aead: aead, mac: sub.Sum(nil)}
 		copy(kk.id[:], mac.Sum(nil))
 		// Two keys with one id would make v2 ciphertexts ambiguous.
 		if b.byID(kk.id[:]) != nil {
@@ -71,6 +74,16 @@ func NewKeyring(keys [][]byte) (*Box, error) {
 		b.keys = append(b.keys, kk)
 	}
 	return b, nil
+}
+
+// MAC is an HMAC-SHA256 of data under a subkey of the current key: a
+// digest of a request that may hold secrets (an idempotency fingerprint),
+// which, unlike a bare hash, cannot be brute-forced without the key. It
+// changes when the current key does.
+func (b *Box) MAC(data []byte) []byte {
+	m := hmac.New(sha256.New, b.keys[0].mac)
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 func (b *Box) byID(id []byte) *key {

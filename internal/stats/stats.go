@@ -21,8 +21,10 @@ import (
 )
 
 // Bounds are the upper bounds (ms) of the duration histogram's buckets
-// l1…l12; the last is open.
-var Bounds = [12]float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000}
+// l1…l12. The last two end just past the common timeouts (15 s default,
+// 30 s maximum), so an endpoint whose attempts time out reports ~15 or
+// ~30 s, not a bucket's midpoint; the last also takes anything longer.
+var Bounds = [12]float64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 15500, 30500}
 
 // Bucket is the histogram bucket (1-based) of an attempt that took d.
 func Bucket(d time.Duration) int {
@@ -119,10 +121,11 @@ func (s *Service) Get(ctx context.Context, c audit.Caller, endpointID uuid.UUID,
 	if !since.Before(until) {
 		return Window{}, apperr.Invalid("query.since", since, "since must be before until")
 	}
-	n := int((until.Sub(since) + step - 1) / step)
-	if n > MaxBuckets {
-		return Window{}, apperr.Invalid("query.since", since, "the window spans %d buckets of %s; at most %d", n, size, MaxBuckets)
+	// Compared before dividing: a window of centuries would overflow.
+	if until.Sub(since) > time.Duration(MaxBuckets)*step {
+		return Window{}, apperr.Invalid("query.since", since, "the window spans more than %d buckets of %s", MaxBuckets, size)
 	}
+	n := int((until.Sub(since) + step - 1) / step)
 	q := db.Q(s.Pool)
 	if _, err := endpoint.Load(ctx, q, c.TenantID, endpointID); err != nil {
 		return Window{}, err
