@@ -162,6 +162,23 @@ func New(t testing.TB, opts ...Options) *Env {
 	return e
 }
 
+// Reopen builds a second Hookline on the Env's database and Temporal server
+// with another keyring (as after a restart with new HOOKLINE_ENCRYPTION_KEYS),
+// on a task queue of its own with a running worker.
+func (e *Env) Reopen(t testing.TB, box *secretbox.Box) *hookline.App {
+	t.Helper()
+	o := e.appOptions(t, Options{AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		Schedule: DefaultSchedule()}, box, slog.New(slog.NewJSONHandler(e.logs, nil)))
+	o.TaskQueue = "hookline-test-" + uuid.NewString()
+	app := hookline.New(o)
+	w := app.Worker(worker.Options{})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return app
+}
+
 // testClient is a Temporal client of the test's own, so the worker logs (with
 // workflow ids) into the Env's log and its SDK metrics into the Env's registry.
 func testClient(t testing.TB, ts *temporaltest.TestServer, log *slog.Logger, m *metrics.Metrics, tr *tracing.Tracing) client.Client {
