@@ -45,6 +45,11 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"POST", admin + "/api-keys", env.SuperToken, `{"name":"","permissions":["manage_webhooks"]}`, 422, "body.name"},
 		{"POST", "/admin/v1/tenants", env.SuperToken, `{"name":""}`, 422, "body.name"},
 		{"GET", admin + "/audit-log?cursor=zz", env.SuperToken, ``, 400, "query.cursor"},
+		// NUL never reaches Postgres text or jsonb (that was a 500).
+		{"POST", "/v1/webhooks", env.A.Key, `{"url":"https://x.example","events":["*"],"description":"a\u0000b"}`, 422, "body.description"},
+		{"PATCH", "/v1/webhooks/" + id, env.A.Key, `{"description":"a\u0000b"}`, 422, "body.description"},
+		{"PATCH", "/v1/webhooks/" + id, env.A.Key, `{"filter":{"data":{"x":"a\u0000b"}}}`, 422, "body.filter"},
+		{"POST", "/admin/v1/tenants", env.SuperToken, `{"name":"t\u0000"}`, 422, "body"},
 	}
 	before := tenantDigest(t, env, env.A.ID.String())
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/internal/apperr"
 )
 
@@ -51,6 +52,13 @@ func (s *Server) problem(ctx context.Context, err error) error {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return huma.NewError(http.StatusServiceUnavailable, "timed out waiting for a dependency")
+	}
+	// A value Postgres refused (class 22) that no field check caught: the
+	// client's bytes, not our fault. Fields with known risks are checked
+	// (and named) before they get here.
+	if errors.Is(err, db.ErrInvalidData) {
+		return huma.NewError(http.StatusUnprocessableEntity, "a value in the request cannot be stored (e.g. a NUL character)",
+			&huma.ErrorDetail{Location: "body", Message: "a value holds characters the database cannot store"})
 	}
 	s.Logger.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
 	return huma.NewError(http.StatusInternalServerError, "internal error (request id "+requestID(ctx)+")")

@@ -75,6 +75,10 @@ func TestIngestWorkflowContinuesAsNew(t *testing.T) {
 	f.acts.Publisher = &publish.Publisher{Pool: f.acts.Pool, Starter: &recordingStarter{}}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// The default 3 s guards against a deadlocked workflow; one batch here
+	// writes ~1,000 events to Postgres, which under -race on a busy 2-core
+	// machine can take longer than that without anything being stuck.
+	env.SetTestTimeout(time.Minute)
 	env.RegisterActivity(f.acts)
 	// Three bursts (the test environment queues at most 1,000 callbacks at
 	// once); the last one arrives after the 2,000-event mark, so part of it

@@ -117,6 +117,9 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err := validateRateLimit("body.rate_limit", in.RateLimit); err != nil {
 		return idempotency.Response{}, err
 	}
+	if err := validDescription(in.Description); err != nil {
+		return idempotency.Response{}, err
+	}
 	ctl, err := s.resolveCreate(in.Controls)
 	if err != nil {
 		return idempotency.Response{}, err
@@ -242,3 +245,14 @@ func (s *Service) DisableFailing(ctx context.Context, tenantID, id uuid.UUID, fa
 
 // DisabledFailing is disabled_reason of an endpoint Hookline switched off.
 const DisabledFailing = "failing"
+
+// validDescription refuses what Postgres text cannot hold (NUL) or a
+// terminal would misrender (other control characters but tab and newline).
+func validDescription(d string) error {
+	for _, r := range d {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f {
+			return apperr.Invalid("body.description", nil, "description may not contain NUL or other control characters")
+		}
+	}
+	return nil
+}

@@ -28,5 +28,9 @@ func validateRouting(channels []string, f json.RawMessage) ([]string, json.RawMe
 	if err := json.Compact(&compact, f); err != nil {
 		return nil, nil, apperr.Invalid("body.filter", nil, "filter is not valid JSON")
 	}
+	// jsonb refuses a \u0000 escape (SQLSTATE 22P05).
+	if bytes.Contains(compact.Bytes(), []byte(`\u0000`)) {
+		return nil, nil, apperr.Invalid("body.filter", nil, "filter may not contain a NUL character (\\u0000)")
+	}
 	return channels, compact.Bytes(), nil
 }

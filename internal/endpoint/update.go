@@ -98,6 +98,11 @@ func (s *Service) validatePatch(p Patch) (Patch, error) {
 			return p, err
 		}
 	}
+	if p.Description != nil {
+		if err := validDescription(*p.Description); err != nil {
+			return p, err
+		}
+	}
 	if p.Channels != nil {
 		chans, _, err := validateRouting(*p.Channels, nil)
 		if err != nil {

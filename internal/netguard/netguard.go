@@ -26,36 +26,38 @@ func (e *BlockedError) Error() string { return fmt.Sprintf("address %s is not al
 func (e *BlockedError) Unwrap() error { return ErrBlocked }
 
 var blocked = mustPrefixes(
-	"0.0.0.0/8",       // "this network", unspecified
-	"10.0.0.0/8",      // RFC 1918
-	"100.64.0.0/10",   // CGNAT (also Alibaba's metadata 100.100.100.200)
-	"127.0.0.0/8",     // loopback
-	"169.254.0.0/16",  // link-local, cloud metadata 169.254.169.254
-	"172.16.0.0/12",   // RFC 1918
-	"192.0.0.0/24",    // IETF protocol assignments
-	"192.0.2.0/24",    // TEST-NET-1
-	"192.88.99.0/24",  // 6to4 relay anycast
-	"192.168.0.0/16",  // RFC 1918
-	"198.18.0.0/15",   // benchmarking
-	"198.51.100.0/24", // TEST-NET-2
-	"203.0.113.0/24",  // TEST-NET-3
-	"224.0.0.0/4",     // multicast
-	"240.0.0.0/4",     // reserved, broadcast
-	"::/128",          // unspecified
-	"::1/128",         // loopback
-	"::/96",           // IPv4-compatible (deprecated)
-	"100::/64",        // discard
-	"2001::/32",       // Teredo
-	"2001:db8::/32",   // documentation
-	"fc00::/7",        // unique local (incl. fd00:ec2::254 metadata)
-	"fe80::/10",       // link-local
-	"fec0::/10",       // site-local (deprecated)
-	"ff00::/8",        // multicast
+	"0.0.0.0/8",        // "this network", unspecified
+	"168.63.129.16/32", // Azure's platform address (wire server, DNS, health probes)
+	"10.0.0.0/8",       // RFC 1918
+	"100.64.0.0/10",    // CGNAT (also Alibaba's metadata 100.100.100.200)
+	"127.0.0.0/8",      // loopback
+	"169.254.0.0/16",   // link-local, cloud metadata 169.254.169.254
+	"172.16.0.0/12",    // RFC 1918
+	"192.0.0.0/24",     // IETF protocol assignments
+	"192.0.2.0/24",     // TEST-NET-1
+	"192.88.99.0/24",   // 6to4 relay anycast
+	"192.168.0.0/16",   // RFC 1918
+	"198.18.0.0/15",    // benchmarking
+	"198.51.100.0/24",  // TEST-NET-2
+	"203.0.113.0/24",   // TEST-NET-3
+	"224.0.0.0/4",      // multicast
+	"240.0.0.0/4",      // reserved, broadcast
+	"::/128",           // unspecified
+	"::1/128",          // loopback
+	"::/96",            // IPv4-compatible (deprecated)
+	"100::/64",         // discard
+	"2001::/32",        // Teredo
+	"2001:db8::/32",    // documentation
+	"fc00::/7",         // unique local (incl. fd00:ec2::254 metadata)
+	"fe80::/10",        // link-local
+	"fec0::/10",        // site-local (deprecated)
+	"ff00::/8",         // multicast
 )
 
 var (
-	nat64    = mustPrefixes("64:ff9b::/96", "64:ff9b:1::/48")
-	sixToFou = netip.MustParsePrefix("2002::/16")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48") // RFC 8215
+	sixToFou   = netip.MustParsePrefix("2002::/16")
 )
 
 func mustPrefixes(ss ...string) []netip.Prefix {
@@ -101,10 +103,13 @@ func isBlocked(ip netip.Addr) bool {
 	// IPv6 forms that embed an IPv4 address are judged by that address.
 	if ip.Is6() {
 		b := ip.As16()
-		for _, p := range nat64 {
-			if p.Contains(ip) {
-				return isBlocked(netip.AddrFrom4([4]byte(b[12:16])))
-			}
+		switch {
+		case nat64.Contains(ip):
+			return isBlocked(netip.AddrFrom4([4]byte(b[12:16])))
+		case nat64Local.Contains(ip):
+			// RFC 6052 §2.2: under a /48 the IPv4 address is bits 48–63 and
+			// 72–95; bits 64–71 (the u octet) are zero.
+			return isBlocked(netip.AddrFrom4([4]byte{b[6], b[7], b[9], b[10]}))
 		}
 		if sixToFou.Contains(ip) {
 			return isBlocked(netip.AddrFrom4([4]byte(b[2:6])))

@@ -38,11 +38,17 @@ func TestCheck(t *testing.T) {
 		{"ff02::1", true},
 		{"224.0.0.1", true},
 		{"255.255.255.255", true},
-		{"64:ff9b::7f00:1", true},   // NAT64 of 127.0.0.1
-		{"2002:7f00:1::1", true},    // 6to4 of 127.0.0.1
-		{"2002:a00:1::1", true},     // 6to4 of 10.0.0.1
-		{"64:ff9b::808:808", false}, // NAT64 of 8.8.8.8
-		{"2002:808:808::1", false},  // 6to4 of 8.8.8.8
+		{"64:ff9b::7f00:1", true},           // NAT64 of 127.0.0.1
+		{"2002:7f00:1::1", true},            // 6to4 of 127.0.0.1
+		{"2002:a00:1::1", true},             // 6to4 of 10.0.0.1
+		{"64:ff9b::808:808", false},         // NAT64 of 8.8.8.8
+		{"64:ff9b:1:7f00:1::", true},        // local-use NAT64 (/48) of 127.0.0.1: bytes 6-7, 9-10
+		{"64:ff9b:1:a00:1::", true},         // … of 10.0.0.1
+		{"64:ff9b:1:808:8::", false},        // … of 8.8.8.8
+		{"64:ff9b:1:808:8:0:7f00:1", false}, // /48 embeds 8.8.8.8; the old /96 reading saw 127.0.0.1
+		{"168.63.129.16", true},             // Azure platform address
+		{"::ffff:168.63.129.16", true},      // IPv4-mapped
+		{"2002:808:808::1", false},          // 6to4 of 8.8.8.8
 		{"8.8.8.8", false},
 		{"1.1.1.1", false},
 		{"172.32.0.1", false},
