@@ -56,6 +56,7 @@ type Options struct {
 	// readiness probe waits for its workflow to finish, not just to start.
 	ProbeRunsWorkflow bool
 	RecoverBatch      int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
+	MaxEndpoints      int    // per tenant (0: endpoint.DefaultMaxEndpoints)
 	PublicURL         string // base of links the API hands out; empty: the request's host
 	Version           string
 	Metrics           *metrics.Metrics // nil: none
@@ -93,7 +94,8 @@ func New(o Options) *App {
 		opts:       o,
 		Dispatcher: disp,
 		Publisher:  pub,
-		Endpoints:  &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp, Publisher: pub},
+		Endpoints: &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp,
+			Publisher: pub, MaxEndpoints: o.MaxEndpoints},
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
 		Portal:     &portal.Service{Pool: o.Pool},
 		Readiness:  &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},

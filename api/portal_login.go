@@ -73,6 +73,13 @@ func (s *Server) portalLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) portalLogin(w http.ResponseWriter, r *http.Request) {
+	// Login CSRF: another site must not post a link of its own choosing and
+	// sign the visitor into that tenant. Checked before the link is used.
+	if !s.sameOriginPost(r) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "cross-site portal login refused", http.StatusForbidden)
+		return
+	}
 	// Read the form by hand: the router treats form bodies as JSON for curl's sake.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginForm))
 	if err != nil {
@@ -97,6 +104,27 @@ func (s *Server) portalLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, "/portal/", http.StatusSeeOther)
+}
+
+// sameOriginPost accepts a post from our own login page: browsers say so in
+// Sec-Fetch-Site; older ones send Origin (which must be ours unless "null",
+// as the page's no-referrer policy may make it). Clients that send neither
+// are not browsers, and cannot be made to post by another site.
+func (s *Server) sameOriginPost(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return true
+	}
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err == nil && strings.EqualFold(origin, u.Scheme+"://"+u.Host) {
+			return true
+		}
+	}
+	o, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(o.Host, r.Host)
 }
 
 // writeLoginPage answers the auto-posting form for a usable token, the

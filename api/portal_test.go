@@ -274,3 +274,39 @@ func TestCreatePortalSessionInput(t *testing.T) {
 		t.Fatalf("%d sessions stored (%v), want 1", n, err)
 	}
 }
+
+// Login CSRF: a portal link posted from another site is refused (403)
+// without using the link, which then still opens the portal from ours.
+func TestPortalLoginRefusesCrossSitePosts(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	link := createPortalLink(t, env, env.A, nil).URL
+	u, _ := url.Parse(link)
+	form := url.Values{"t": {u.Query().Get("t")}}.Encode()
+	post := func(headers ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, u.Scheme+"://"+u.Host+"/portal/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, h := range [][]string{
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Sec-Fetch-Site", "same-site"},
+		{"Origin", "https://evil.example"},
+	} {
+		if r := post(h...); r.StatusCode != http.StatusForbidden || len(r.Cookies()) != 0 {
+			t.Fatalf("%v: %d, cookies %v", h, r.StatusCode, r.Cookies())
+		}
+	}
+	if r := post("Sec-Fetch-Site", "same-origin", "Origin", u.Scheme+"://"+u.Host); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("our own page's post after the refusals: %d (the link must not have been used)", r.StatusCode)
+	}
+}

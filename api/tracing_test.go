@@ -167,22 +167,3 @@ func TestOnePublishIsOneTrace(t *testing.T) {
 		}
 	}
 }
-
-// With no OTEL_* endpoint, or the SDK disabled, tracing is off.
-func TestTracingOffWithoutEndpoint(t *testing.T) {
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
-	if tr, err := tracing.FromEnv(context.Background(), "x"); err != nil || tr.Enabled() {
-		t.Fatalf("no endpoint: enabled %v, %v", tr.Enabled(), err)
-	}
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
-	t.Setenv("OTEL_SDK_DISABLED", "true")
-	if tr, err := tracing.FromEnv(context.Background(), "x"); err != nil || tr.Enabled() {
-		t.Fatalf("disabled: enabled %v, %v", tr.Enabled(), err)
-	}
-	t.Setenv("OTEL_SDK_DISABLED", "")
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
-	if _, err := tracing.FromEnv(context.Background(), "x"); err == nil {
-		t.Fatal("an unsupported protocol was accepted")
-	}
-}

@@ -100,8 +100,8 @@ func tokenCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if ttl <= 0 || ttl > 30*24*time.Hour {
-				return fmt.Errorf("--ttl must be in (0, 720h]")
+			if ttl <= 0 || ttl > cfg.AdminJWTMaxLifetime {
+				return fmt.Errorf("--ttl must be in (0, %s] (HOOKLINE_ADMIN_JWT_MAX_LIFETIME)", cfg.AdminJWTMaxLifetime)
 			}
 			p := splitList(perms)
 			if bad, ok := authn.ValidPermissions(p, authn.AllPermissions); !ok {

@@ -96,7 +96,7 @@ func newBox(cfg *config.Config) (*secretbox.Box, error) {
 func jwtConfig(cfg *config.Config) (authn.JWTConfig, error) {
 	jc := authn.JWTConfig{
 		HMACSecret: []byte(cfg.AdminJWTSecret), Issuer: cfg.AdminJWTIssuer, Audience: cfg.AdminJWTAudience,
-		Leeway: 30 * time.Second,
+		Leeway: 30 * time.Second, MaxLifetime: cfg.AdminJWTMaxLifetime,
 	}
 	if cfg.AdminJWTPublicKeyFile != "" {
 		b, err := os.ReadFile(cfg.AdminJWTPublicKeyFile)
@@ -205,7 +205,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 	app := hookline.New(hookline.Options{
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
-		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts,
+		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts, MaxEndpoints: cfg.MaxEndpoints,
 		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log, ProbeRunsWorkflow: o.RunsWorker, Tracing: tr,
 	})
 	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, tracing: tr, app: app}, nil

@@ -76,3 +76,15 @@ func (q *Queries) ListTenants(ctx context.Context, ids []uuid.UUID) ([]Tenant, e
 	}
 	return items, nil
 }
+
+const lockTenant = `-- name: LockTenant :one
+SELECT id FROM tenants WHERE id = $1 FOR UPDATE
+`
+
+// Serialises a tenant's endpoint creations against its quota.
+func (q *Queries) LockTenant(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, lockTenant, id)
+	var id_2 uuid.UUID
+	err := row.Scan(&id_2)
+	return id_2, err
+}

@@ -78,6 +78,17 @@ func (q *Queries) ClaimExpiringTLS(ctx context.Context) ([]ClaimExpiringTLSRow, 
 	return items, nil
 }
 
+const countEndpoints = `-- name: CountEndpoints :one
+SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1
+`
+
+func (q *Queries) CountEndpoints(ctx context.Context, tenantID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countEndpoints, tenantID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
     headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter,

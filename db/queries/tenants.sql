@@ -13,3 +13,7 @@ SELECT * FROM tenants WHERE name = @name;
 SELECT * FROM tenants
 WHERE sqlc.narg('ids')::uuid[] IS NULL OR id = ANY(sqlc.narg('ids')::uuid[])
 ORDER BY created_at, id;
+
+-- name: LockTenant :one
+-- Serialises a tenant's endpoint creations against its quota.
+SELECT id FROM tenants WHERE id = @id FOR UPDATE;

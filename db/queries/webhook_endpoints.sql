@@ -128,3 +128,6 @@ WHERE e.id IN (
     LIMIT 100
     FOR UPDATE SKIP LOCKED)
 RETURNING e.id, e.tenant_id, e.tls_not_after::timestamptz AS not_after, coalesce(e.tls->>'client_cert_sha256', '')::text AS cert_sha256;
+
+-- name: CountEndpoints :one
+SELECT count(*) FROM webhook_endpoints WHERE tenant_id = @tenant_id;

@@ -43,6 +43,22 @@ type JWTConfig struct {
 	Issuer     string
 	Audience   string
 	Leeway     time.Duration
+	// MaxLifetime refuses tokens valid for longer (exp − iat, or exp − now
+	// without iat): a leaked long-lived token is a standing key to every
+	// tenant. 0: DefaultMaxLifetime.
+	MaxLifetime time.Duration
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// DefaultMaxLifetime is the longest admin token lifetime accepted by default.
+const DefaultMaxLifetime = 24 * time.Hour
+
+func (c JWTConfig) maxLifetime() time.Duration {
+	if c.MaxLifetime > 0 {
+		return c.MaxLifetime
+	}
+	return DefaultMaxLifetime
 }
 
 // JWTVerifier verifies admin tokens against pinned algorithms only.
@@ -112,6 +128,16 @@ func (v *JWTVerifier) Verify(token string) (*AdminClaims, error) {
 	if claims.Subject == "" {
 		return nil, errors.New("token has no sub")
 	}
+	from := time.Now()
+	if v.cfg.Now != nil {
+		from = v.cfg.Now()
+	}
+	if claims.IssuedAt != nil {
+		from = claims.IssuedAt.Time
+	}
+	if claims.ExpiresAt.Sub(from) > v.cfg.maxLifetime()+v.cfg.Leeway {
+		return nil, fmt.Errorf("token lifetime exceeds the maximum of %s", v.cfg.maxLifetime())
+	}
 	return claims, nil
 }
 
@@ -119,6 +145,9 @@ func (v *JWTVerifier) Verify(token string) (*AdminClaims, error) {
 func MintHS256(cfg JWTConfig, subject string, tenants, permissions []string, ttl time.Duration, now time.Time) (string, error) {
 	if len(cfg.HMACSecret) == 0 {
 		return "", errors.New("minting needs HOOKLINE_ADMIN_JWT_SECRET")
+	}
+	if ttl > cfg.maxLifetime() {
+		return "", fmt.Errorf("token lifetime %s exceeds HOOKLINE_ADMIN_JWT_MAX_LIFETIME (%s)", ttl, cfg.maxLifetime())
 	}
 	claims := AdminClaims{
 		RegisteredClaims: jwt.RegisteredClaims{

@@ -159,3 +159,39 @@ func TestShortSecretRefused(t *testing.T) {
 		t.Fatal("verifier without keys accepted")
 	}
 }
+
+// A token valid for longer than the maximum lifetime is refused, whether
+// its iat says so or (without iat) its exp is that far away; minting one is
+// refused too.
+func TestJWTMaxLifetime(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	cfg := JWTConfig{HMACSecret: testSecret, Issuer: "hookline", Audience: "hookline-admin", Leeway: time.Second}
+	v, err := NewJWTVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenYears := baseClaims(now)
+	tenYears["exp"] = now.Add(10 * 365 * 24 * time.Hour).Unix()
+	noIat := baseClaims(now)
+	delete(noIat, "iat")
+	noIat["exp"] = now.Add(48 * time.Hour).Unix()
+	day := baseClaims(now)
+	day["exp"] = now.Add(24 * time.Hour).Unix()
+	for name, tc := range map[string]struct {
+		claims jwt.MapClaims
+		ok     bool
+	}{"10 years": {tenYears, false}, "48 h without iat": {noIat, false}, "24 h": {day, true}} {
+		_, err := v.Verify(sign(t, jwt.SigningMethodHS256, testSecret, tc.claims))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err %v, want ok %v", name, err, tc.ok)
+		}
+	}
+	if _, err := MintHS256(cfg, "ops", []string{"*"}, AllPermissions, 25*time.Hour, now); err == nil {
+		t.Fatal("minted a token past the maximum lifetime")
+	}
+	cfg.MaxLifetime = 10 * 365 * 24 * time.Hour
+	if v, _ = NewJWTVerifier(cfg); func() error { _, err := v.Verify(sign(t, jwt.SigningMethodHS256, testSecret, tenYears)); return err }() != nil {
+		t.Fatal("a configured longer maximum was not honoured")
+	}
+}

@@ -48,6 +48,7 @@ type Config struct {
 	AdminJWTPublicKeyFile string
 	AdminJWTIssuer        string
 	AdminJWTAudience      string
+	AdminJWTMaxLifetime   time.Duration
 
 	EncryptionKey  string
 	EncryptionKeys string
@@ -66,6 +67,7 @@ type Config struct {
 	RemoteAttempts      bool
 
 	TenantMaxInFlight  int
+	MaxEndpoints       int
 	BreakerThreshold   int
 	BreakerCooldown    time.Duration
 	BreakerMaxCooldown time.Duration
@@ -122,6 +124,7 @@ func Options(c *Config) []Option {
 		s(&c.AdminJWTPublicKeyFile, "admin-jwt-public-key-file", "HOOKLINE_ADMIN_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA) for admin JWTs"),
 		s(&c.AdminJWTIssuer, "admin-jwt-issuer", "HOOKLINE_ADMIN_JWT_ISSUER", "hookline", "required iss of admin JWTs"),
 		s(&c.AdminJWTAudience, "admin-jwt-audience", "HOOKLINE_ADMIN_JWT_AUDIENCE", "hookline-admin", "required aud of admin JWTs"),
+		d(&c.AdminJWTMaxLifetime, "admin-jwt-max-lifetime", "HOOKLINE_ADMIN_JWT_MAX_LIFETIME", 24*time.Hour, "longest admin JWT lifetime accepted (exp − iat); longer tokens are refused"),
 		s(&c.EncryptionKey, "encryption-key", "HOOKLINE_ENCRYPTION_KEY", "", "base64 32-byte AES-256-GCM key for secrets at rest (dev: generated)"),
 		s(&c.EncryptionKeys, "encryption-keys", "HOOKLINE_ENCRYPTION_KEYS", "", "comma-separated encryption keys, the current one first (it seals; the others only open, during a rotation); wins over HOOKLINE_ENCRYPTION_KEY"),
 		b(&c.AllowHTTP, "allow-http", "HOOKLINE_ALLOW_HTTP", false, "accept http:// endpoint URLs (dev sets it)"),
@@ -135,6 +138,7 @@ func Options(c *Config) []Option {
 		b(&c.RemoteAttempts, "remote-attempts", "HOOKLINE_REMOTE_ATTEMPTS", false, "run delivery attempts as regular activities instead of local ones (more history, visible as activities in the UI)"),
 		i(&c.WorkerWorkflowTasks, "worker-workflow-tasks", "HOOKLINE_WORKER_WORKFLOW_TASKS", 200, "max concurrent workflow tasks per worker (with local attempts: concurrent deliveries); more queue in Temporal"),
 		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
+		i(&c.MaxEndpoints, "max-endpoints", "HOOKLINE_MAX_ENDPOINTS", 100, "webhook endpoints a tenant may have"),
 		i(&c.TenantMaxInFlight, "tenant-max-in-flight", "HOOKLINE_TENANT_MAX_IN_FLIGHT", 50, "a tenant's delivery attempts running at once, across its endpoints and all workers: its fair share"),
 		i(&c.BreakerThreshold, "breaker-threshold", "HOOKLINE_BREAKER_THRESHOLD", 5, "consecutive failed attempts (network error, timeout, 5xx) that open an endpoint's circuit breaker"),
 		d(&c.BreakerCooldown, "breaker-cooldown", "HOOKLINE_BREAKER_COOLDOWN", 30*time.Second, "first cool-down of an open breaker; doubles at each reopening"),
@@ -272,6 +276,9 @@ func (c *Config) EncryptionKeyList() (env, list string) {
 }
 
 func (c *Config) validate() error {
+	if c.AdminJWTMaxLifetime <= 0 {
+		return fmt.Errorf("HOOKLINE_ADMIN_JWT_MAX_LIFETIME must be positive, got %s", c.AdminJWTMaxLifetime)
+	}
 	if c.DeliveryTimeout <= 0 || c.DeliveryTimeout > 30*time.Second {
 		return fmt.Errorf("HOOKLINE_DELIVERY_TIMEOUT must be in (0, 30s], got %s", c.DeliveryTimeout)
 	}
@@ -304,6 +311,8 @@ func (c *Config) validatePublicURL() error {
 
 func (c *Config) validateFlow() error {
 	switch {
+	case c.MaxEndpoints < 1:
+		return fmt.Errorf("HOOKLINE_MAX_ENDPOINTS must be at least 1, got %d", c.MaxEndpoints)
 	case c.TenantMaxInFlight < 1:
 		return fmt.Errorf("HOOKLINE_TENANT_MAX_IN_FLIGHT must be ≥ 1")
 	case c.BreakerThreshold < 1:

@@ -46,7 +46,9 @@ type Service struct {
 	Idem      *idempotency.Store
 	Workflows Workflows
 	Publisher *publish.Publisher // starts the deliveries of operational events
-	Now       func() time.Time   // nil: time.Now
+	// MaxEndpoints a tenant may have (0: DefaultMaxEndpoints).
+	MaxEndpoints int
+	Now          func() time.Time // nil: time.Now
 }
 
 // Load is the one loader of a tenant's endpoint: another tenant's, like a
@@ -136,6 +138,9 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	return s.Idem.Do(ctx, c.TenantID, idemKey, "create-webhook-endpoint", in, func(q *dbq.Queries) (int, any, error) {
 		id, err := uuid.NewV7()
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.withinQuota(ctx, q, c.TenantID); err != nil {
 			return 0, nil, err
 		}
 		secret := signing.NewSecret()
@@ -253,6 +258,29 @@ func validDescription(d string) error {
 		if (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f {
 			return apperr.Invalid("body.description", nil, "description may not contain NUL or other control characters")
 		}
+	}
+	return nil
+}
+
+// DefaultMaxEndpoints is HOOKLINE_MAX_ENDPOINTS' default.
+const DefaultMaxEndpoints = 100
+
+// withinQuota refuses an endpoint past the tenant's quota; the tenant row's
+// lock (held to commit) makes concurrent creations count one another.
+func (s *Service) withinQuota(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID) error {
+	if _, err := q.LockTenant(ctx, tenantID); err != nil {
+		return err
+	}
+	n, err := q.CountEndpoints(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	limit := s.MaxEndpoints
+	if limit <= 0 {
+		limit = DefaultMaxEndpoints
+	}
+	if n >= int64(limit) {
+		return apperr.Invalid("body", nil, "this tenant has %d endpoints, its limit (HOOKLINE_MAX_ENDPOINTS); delete one first", limit)
 	}
 	return nil
 }
