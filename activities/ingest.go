@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/internal/apperr"
@@ -37,6 +38,10 @@ func rejection(err error) (string, bool) {
 	return "", false
 }
 
+// ErrUnknownTenant is the application error type of an ingest batch for a
+// tenant that does not exist.
+const ErrUnknownTenant = "UnknownTenant"
+
 // IngestEvents publishes each event exactly like the REST operation, one
 // transaction per event so a bad one cannot hold back the rest. Invalid
 // events are counted and logged (producers cannot receive an answer to a
@@ -44,6 +49,13 @@ func rejection(err error) (string, bool) {
 // events already written are then recognised as duplicates.
 func (a *Activities) IngestEvents(ctx context.Context, in IngestInput) (IngestResult, error) {
 	var res IngestResult
+	// A signal for a tenant that does not exist can never be published:
+	// fail for good rather than retry every batch forever.
+	if _, err := db.Q(a.Pool).GetTenant(ctx, in.TenantID); db.IsNotFound(err) {
+		return res, temporal.NewNonRetryableApplicationError("unknown tenant "+in.TenantID.String(), ErrUnknownTenant, nil)
+	} else if err != nil {
+		return res, err
+	}
 	for _, ev := range in.Events {
 		r, err := a.Publisher.Publish(ctx, in.TenantID, ev)
 		if reason, rejected := rejection(err); rejected {

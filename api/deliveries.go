@@ -150,8 +150,9 @@ func (s *Server) registerDeliveries() {
 		Summary: "Recover failed deliveries", Tags: []string{tagDeliveries}, DefaultStatus: http.StatusAccepted,
 		Description: "Replays every `failed` and `dead_letter` delivery of the endpoint created in [`since`, `until`) " +
 			"(`until` defaults to now; the window spans at most 90 days) as new deliveries (`replay_of` = the old " +
-			"id). Runs as workflow `recover/<id>` in batches; `deliveries` is how many it replays.",
-		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+			"id). Runs as workflow `recover/<id>` in batches; `deliveries` is how many it replays. One recovery " +
+			"per endpoint at a time: while the previous one runs, another is 409.",
+		Errors: []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 	}, s.recoverEndpoint)
 }
 

@@ -3,14 +3,17 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/hooklinetest"
@@ -131,5 +134,26 @@ func TestIngestRefusesAnotherTenantsInput(t *testing.T) {
 	}
 	if eventCount(t, env, env.A)+eventCount(t, env, env.B) != 0 {
 		t.Fatal("an event was published")
+	}
+}
+
+// A signal for a tenant that does not exist fails its ingest run for good
+// (non-retryable), instead of retrying a batch that can never publish.
+func TestIngestForUnknownTenantFails(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	ghost := uuid.New()
+	run, err := env.Temporal.SignalWithStartWorkflow(context.Background(), workflows.IngestWorkflowID(ghost), workflows.SignalIngest,
+		workflows.IngestEvent{ID: "e1", Type: "comment.created", Payload: json.RawMessage(`{}`)},
+		client.StartWorkflowOptions{TaskQueue: env.TaskQueue}, workflows.IngestWorkflow, workflows.IngestInput{TenantID: ghost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run.Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrUnknownTenant || !appErr.NonRetryable() {
+		t.Fatalf("ingest for an unknown tenant ended with %v", err)
 	}
 }

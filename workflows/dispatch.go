@@ -168,6 +168,20 @@ func (d *Dispatcher) Recover(ctx context.Context, r deliverylog.Recovery) error 
 	return err
 }
 
+// RecoveryRunning reports whether recovery id's workflow (recover/<id>,
+// continued as new under the same id) still runs.
+func (d *Dispatcher) RecoveryRunning(ctx context.Context, id uuid.UUID) (bool, error) {
+	desc, err := d.Client.DescribeWorkflowExecution(ctx, RecoverWorkflowID(id), "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
 // RunState reports how delivery id's workflow stands.
 func (d *Dispatcher) RunState(ctx context.Context, id uuid.UUID) (delivery.RunState, error) {
 	desc, err := d.Client.DescribeWorkflowExecution(ctx, DeliveryWorkflowID(id), "")

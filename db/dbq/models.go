@@ -76,6 +76,13 @@ type DeliveryLease struct {
 	LeaseUntil time.Time
 }
 
+type EndpointRecovery struct {
+	EndpointID uuid.UUID
+	TenantID   uuid.UUID
+	RecoveryID uuid.UUID
+	StartedAt  time.Time
+}
+
 type EndpointStat struct {
 	TenantID   uuid.UUID
 	EndpointID uuid.UUID

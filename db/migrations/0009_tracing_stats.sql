@@ -29,3 +29,12 @@ ALTER TABLE endpoint_stats_hourly RENAME COLUMN minute TO hour;
 ALTER TABLE endpoint_stats_hourly ADD PRIMARY KEY (endpoint_id, hour),
     ADD FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints (id) ON DELETE CASCADE;
 CREATE INDEX endpoint_stats_hourly_hour ON endpoint_stats_hourly (hour);
+
+-- The last recovery of each endpoint: a new one waits until its workflow
+-- (recover/<recovery_id>) has ended.
+CREATE TABLE endpoint_recoveries (
+    endpoint_id uuid PRIMARY KEY REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    tenant_id   uuid NOT NULL,
+    recovery_id uuid NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -29,6 +29,8 @@ type Workflows interface {
 	Cancel(ctx context.Context, deliveryIDs []uuid.UUID)
 	// Recover starts a recovery's workflow.
 	Recover(ctx context.Context, r Recovery) error
+	// RecoveryRunning reports whether recovery id's workflow still runs.
+	RecoveryRunning(ctx context.Context, id uuid.UUID) (bool, error)
 }
 
 // Service reads and acts on the delivery log.

@@ -50,6 +50,9 @@ func (s *Service) Recover(ctx context.Context, c audit.Caller, endpointID uuid.U
 		if _, err := endpoint.Load(ctx, q, c.TenantID, endpointID); err != nil {
 			return err
 		}
+		if err := s.oneAtATime(ctx, q, c.TenantID, endpointID, r.ID); err != nil {
+			return err
+		}
 		n, err := q.CountRecoverable(ctx, dbq.CountRecoverableParams{TenantID: c.TenantID, EndpointID: endpointID, Since: r.Since, Until: r.Until})
 		if err != nil {
 			return err
@@ -66,4 +69,25 @@ func (s *Service) Recover(ctx context.Context, c audit.Caller, endpointID uuid.U
 		return r, apperr.Unavailable("the recovery could not be started; try again")
 	}
 	return r, nil
+}
+
+// oneAtATime refuses a recovery while the endpoint's previous one runs
+// (each would replay the same dead letters), and records this one. The
+// row's lock serialises concurrent requests for one endpoint.
+func (s *Service) oneAtATime(ctx context.Context, q *dbq.Queries, tenantID, endpointID, id uuid.UUID) error {
+	last, err := q.LastRecoveryForUpdate(ctx, dbq.LastRecoveryForUpdateParams{TenantID: tenantID, EndpointID: endpointID})
+	switch {
+	case db.IsNotFound(err):
+	case err != nil:
+		return err
+	default:
+		running, err := s.Workflows.RecoveryRunning(ctx, last)
+		if err != nil {
+			return apperr.Unavailable("could not check the endpoint's previous recovery; try again")
+		}
+		if running {
+			return apperr.Conflict("recovery %s of this endpoint is still running; wait for it to finish", last)
+		}
+	}
+	return q.SetLastRecovery(ctx, dbq.SetLastRecoveryParams{EndpointID: endpointID, TenantID: tenantID, RecoveryID: id})
 }

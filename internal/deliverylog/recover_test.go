@@ -1,0 +1,65 @@
+package deliverylog
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/db/dbtest"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/tenancy"
+)
+
+// fakeWorkflows records recoveries and says whether one still runs.
+type fakeWorkflows struct {
+	started []uuid.UUID
+	running map[uuid.UUID]bool
+}
+
+func (f *fakeWorkflows) Cancel(context.Context, []uuid.UUID) {}
+func (f *fakeWorkflows) Recover(_ context.Context, r Recovery) error {
+	f.started = append(f.started, r.ID)
+	return nil
+}
+func (f *fakeWorkflows) RecoveryRunning(_ context.Context, id uuid.UUID) (bool, error) {
+	return f.running[id], nil
+}
+
+// One recovery per endpoint at a time: a second while the first runs is a
+// conflict (and starts nothing); once it has ended, the next is accepted.
+func TestRecoverOneAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	tn, err := tenancy.CreateTenant(ctx, pool, audit.Actor{Kind: audit.ActorSystem, ID: "test"}, "", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := db.Q(pool).CreateEndpoint(ctx, dbq.CreateEndpointParams{ID: uuid.New(), TenantID: tn.ID, Url: "https://example.com/h",
+		Events: []string{"*"}, IsActive: true, SecretCiphertext: []byte("x"), MaxInFlight: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := &fakeWorkflows{running: map[uuid.UUID]bool{}}
+	s := &Service{Pool: pool, Workflows: wf}
+	caller := audit.Caller{TenantID: tn.ID, Actor: audit.Actor{Kind: audit.ActorSystem, ID: "test"}}
+	since := time.Now().Add(-time.Hour)
+
+	first, err := s.Recover(ctx, caller, ep.ID, since, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.running[first.ID] = true
+	if _, err := s.Recover(ctx, caller, ep.ID, since, nil); !apperr.IsKind(err, apperr.KindConflict) || len(wf.started) != 1 {
+		t.Fatalf("second recovery while the first runs: %v (%d started)", err, len(wf.started))
+	}
+	wf.running[first.ID] = false
+	if _, err := s.Recover(ctx, caller, ep.ID, since, nil); err != nil || len(wf.started) != 2 {
+		t.Fatalf("after the first ended: %v (%d started)", err, len(wf.started))
+	}
+}
