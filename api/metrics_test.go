@@ -16,7 +16,7 @@ import (
 func TestMetricsAfterPublishing(t *testing.T) {
 	t.Parallel()
 	env := hooklinetest.New(t)
-	env.Metrics.WatchBacklog(env.Pool)
+	env.Metrics.WatchBacklog(t.Context(), env.Pool, 100*time.Millisecond)
 	ok := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	bad := newEndpoint(t, env, env.A, []string{"comment.created"}, true)
 	bad.rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusGone) })

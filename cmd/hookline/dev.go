@@ -170,7 +170,7 @@ func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config,
 	if err != nil {
 		return err
 	}
-	s.metrics.WatchBacklog(s.pool)
+	s.metrics.WatchBacklog(ctx, s.pool, backlogEvery)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)

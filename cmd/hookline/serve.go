@@ -18,13 +18,16 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Service: "hookline-api", Origin: origin("serve")}, func(ctx context.Context, s *services) error {
-				s.metrics.WatchBacklog(s.pool)
+				s.metrics.WatchBacklog(ctx, s.pool, backlogEvery)
 				s.log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")
 				return serveHTTP(ctx, s.log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
 			})
 		},
 	}
 }
+
+// backlogEvery is how often the backlog gauge is counted (never per scrape).
+const backlogEvery = 15 * time.Second
 
 // withMetrics serves /metrics beside the API.
 func withMetrics(apiHandler, metricsHandler http.Handler) http.Handler {

@@ -460,7 +460,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	m.ObserveAutoDisabled()
 	m.ObserveIngestRejected("invalid")
 
-	// The backlog gauge counts in Postgres at scrape time. pgxpool connects
+	// The backlog gauge is counted in Postgres on a ticker. pgxpool connects
 	// lazily, and a pool that cannot connect still exports the gauge (as -1),
 	// which is all a name check needs.
 	pool, err := pgxpool.New(context.Background(), "postgres://hookline@127.0.0.1:1/hookline?connect_timeout=1")
@@ -468,7 +468,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	m.WatchBacklog(pool)
+	m.WatchBacklog(t.Context(), pool, time.Hour)
 
 	for _, sm := range sdkMetrics {
 		tags := map[string]string{}

@@ -98,21 +98,39 @@ func (m *Metrics) flowMetrics() {
 	}, []string{"reason"})
 }
 
-// WatchBacklog adds hookline_deliveries_waiting_retry, counted in Postgres at
-// scrape time (a partial index keeps it cheap).
-func (m *Metrics) WatchBacklog(pool *pgxpool.Pool) {
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+// WatchBacklog adds hookline_deliveries_waiting_retry, counted in Postgres
+// every `every` until ctx ends (a partial index keeps the count cheap).
+func (m *Metrics) WatchBacklog(ctx context.Context, pool *pgxpool.Pool, every time.Duration) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "hookline_deliveries_waiting_retry",
-		Help: "Deliveries in_flight: waiting on a retry timer or being attempted.",
-	}, func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		Help: "Deliveries in_flight: waiting on a retry timer or being attempted (counted every 15 s; -1 until counted or while Postgres is unreachable).",
+	})
+	g.Set(-1)
+	m.Registry.MustRegister(g)
+	count := func() {
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		var n int64
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM deliveries WHERE status = $1", string(delivery.InFlight)).Scan(&n); err != nil {
-			return -1
+		if err := pool.QueryRow(qctx, "SELECT count(*) FROM deliveries WHERE status = $1", string(delivery.InFlight)).Scan(&n); err != nil {
+			g.Set(-1)
+			return
 		}
-		return float64(n)
-	}))
+		g.Set(float64(n))
+	}
+	// Owned by ctx: the process's life. A scrape reads the last count and
+	// never queries, so concurrent scrapes cannot drain the pool.
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			count()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 // Handler serves the registry at /metrics.
