@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +154,45 @@ func TestVerifyURLChangedDuringChallenge(t *testing.T) {
 	}
 	if ep := decode[api.Endpoint](t, env.Do(http.MethodGet, "/v1/webhooks/"+f.id, env.A.Key, nil)); ep.VerifiedAt != nil {
 		t.Fatalf("the new, never-challenged URL is marked verified: %s", show(ep))
+	}
+}
+
+// Twenty verify calls at once share one run: one challenge reaches the
+// receiver, every call answers its result, one audit row is written.
+func TestParallelVerifiesSendOneChallenge(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	release := make(chan struct{})
+	f.rc.SetHandler(func(n int, w http.ResponseWriter, r *http.Request, body []byte) {
+		<-release // hold the first challenge until every call is in
+		hooklinetest.Echo(n, w, r, body)
+	})
+	var wg sync.WaitGroup
+	results := make(chan hooklinetest.Response, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/verify", env.A.Key, nil)
+		}()
+	}
+	env.Eventually(20*time.Second, "the challenge to arrive", func() bool { return f.rc.Count() >= 1 })
+	time.Sleep(time.Second) // let the other calls join the run (there is no signal for "joined")
+	close(release)
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"verified":true`) {
+			t.Fatalf("a verify call: %d %s", r.Status, r.Body)
+		}
+	}
+	if n := f.rc.Count(); n != 1 {
+		t.Fatalf("%d challenges for 20 parallel verifies, want 1", n)
+	}
+	var audits int
+	_ = env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.verified' AND target_id = $1", f.id).Scan(&audits)
+	if audits != 1 {
+		t.Fatalf("%d verification audit rows, want 1", audits)
 	}
 }

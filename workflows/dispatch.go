@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -133,12 +131,14 @@ const verifyWaitMargin = 10 * time.Second
 
 // Verify runs a VerifyEndpointWorkflow and waits for its result.
 func (d *Dispatcher) Verify(ctx context.Context, in endpoint.VerifyInput) (endpoint.VerifyResult, error) {
-	nonce := make([]byte, 8)
-	_, _ = rand.Read(nonce)
 	ctx, cancel := context.WithTimeout(ctx, VerifyTimeout+verifyWaitMargin)
 	defer cancel()
 	run, err := d.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       VerifyWorkflowID(in.EndpointID, hex.EncodeToString(nonce)),
+		ID: VerifyWorkflowID(in.EndpointID),
+		// A verification of this endpoint already running is joined, not
+		// repeated: 20 parallel calls send one challenge and share its result.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TaskQueue:                d.TaskQueue,
 		WorkflowExecutionTimeout: 2 * time.Minute,
 		TypedSearchAttributes:    VerifySearchAttributes(in.TenantID, in.EndpointID),

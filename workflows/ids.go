@@ -38,10 +38,10 @@ const (
 // DeliveryWorkflowID is the workflow id of a delivery: "delivery/<id>".
 func DeliveryWorkflowID(deliveryID uuid.UUID) string { return "delivery/" + deliveryID.String() }
 
-// VerifyWorkflowID is unique per run: "verify/<endpoint_id>/<nonce>".
-func VerifyWorkflowID(endpointID uuid.UUID, nonce string) string {
-	return "verify/" + endpointID.String() + "/" + nonce
-}
+// VerifyWorkflowID is an endpoint's verification: "verify/<endpoint_id>".
+// One id per endpoint makes concurrent verify calls share one run (and one
+// challenge); each later call starts a new run under it.
+func VerifyWorkflowID(endpointID uuid.UUID) string { return "verify/" + endpointID.String() }
 
 // RecoverWorkflowID is a recovery's workflow: "recover/<recovery_id>".
 func RecoverWorkflowID(recoveryID uuid.UUID) string { return "recover/" + recoveryID.String() }
