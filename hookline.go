@@ -26,6 +26,7 @@ import (
 	"github.com/hookline/hookline/internal/oauth2cc"
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/ratelimit"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/stats"
 	"github.com/hookline/hookline/internal/tracing"
@@ -57,6 +58,9 @@ type Options struct {
 	ProbeRunsWorkflow bool
 	RecoverBatch      int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
 	MaxEndpoints      int    // per tenant (0: endpoint.DefaultMaxEndpoints)
+	// PublishRate and PublishRatePerKey bound publishes per second (bursts
+	// of one second's worth) per tenant and per API key; 0: DefaultPublishRate.
+	PublishRate, PublishRatePerKey float64
 	PublicURL         string // base of links the API hands out; empty: the request's host
 	Version           string
 	Metrics           *metrics.Metrics // nil: none
@@ -75,6 +79,17 @@ type App struct {
 	Activities *activities.Activities
 	// Readiness backs /readyz and the dev stack's "ready".
 	Readiness *workflows.Readiness
+	limits    *api.PublishLimits
+}
+
+// DefaultPublishRate is HOOKLINE_PUBLISH_RATE's default (events/s).
+const DefaultPublishRate = 500
+
+func limiter(perSecond float64) *ratelimit.Limiter {
+	if perSecond <= 0 {
+		perSecond = DefaultPublishRate
+	}
+	return ratelimit.New(perSecond, max(1, int(perSecond)))
 }
 
 // New wires Hookline from o.
@@ -99,6 +114,7 @@ func New(o Options) *App {
 		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
 		Portal:     &portal.Service{Pool: o.Pool},
 		Readiness:  &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},
+		limits:     &api.PublishLimits{Tenant: limiter(o.PublishRate), Key: limiter(o.PublishRatePerKey)},
 	}
 	// An attempt's own deadline (its endpoint's timeout, else the
 	// deployment's) bounds it; the clients allow the largest.
@@ -167,7 +183,7 @@ func (a *App) API() *api.Server {
 	d := api.Deps{
 		Pool: a.opts.Pool, JWT: a.opts.JWT, Ready: a.Readiness.Check, Endpoints: a.Endpoints,
 		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, Stats: &stats.Service{Pool: a.opts.Pool}, PublicURL: a.opts.PublicURL,
-		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing,
+		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing, PublishLimits: a.limits,
 	}
 	if a.opts.Metrics != nil {
 		d.Metrics = a.opts.Metrics

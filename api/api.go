@@ -46,6 +46,8 @@ type Deps struct {
 	Version   string
 	// Metrics observes every request by operation; nil disables it.
 	Metrics Observer
+	// PublishLimits bound each tenant's and API key's publish rate (nil: none).
+	PublishLimits *PublishLimits
 	// Tracing makes each request a server span (continuing an incoming
 	// traceparent); nil or off: none.
 	Tracing *tracing.Tracing

@@ -17,6 +17,10 @@ import (
 func (s *Server) problem(ctx context.Context, err error) error {
 	var se huma.StatusError
 	if errors.As(err, &se) {
+		var he huma.HeadersError
+		if errors.As(err, &he) {
+			return err // keep its headers (Retry-After, RateLimit-*)
+		}
 		return se
 	}
 	if e, ok := apperr.As(err); ok {

@@ -49,7 +49,8 @@ type publishInput struct {
 
 type publishOutput struct {
 	Status int
-	Body   publish.Result
+	RateLimitHeaders
+	Body publish.Result
 }
 
 func (s *Server) registerEvents() {
@@ -67,17 +68,21 @@ func (s *Server) registerEvents() {
 			"the original result with 200, creates nothing, and starts any of its deliveries still pending (a retry after a lost response). " +
 			"Needs the `publish_events` permission.",
 		MaxBodyBytes: publish.MaxPayloadBytes + 16<<10,
-		Errors:       []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+		Errors:       []int{http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}, s.publishEvent)
 }
 
 func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOutput, error) {
+	limits, err := s.admitPublish(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt,
 		Channels: in.Body.Channels}
 	res, err := s.Publisher.PublishOnce(ctx, principalFrom(ctx).TenantID, in.IdempotencyKey, ev)
 	if err != nil {
 		return nil, err
 	}
-	out := &publishOutput{Status: res.Status}
+	out := &publishOutput{Status: res.Status, RateLimitHeaders: limits}
 	return out, res.Decode(&out.Body)
 }

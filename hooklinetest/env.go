@@ -88,6 +88,8 @@ type Options struct {
 	// Tracing exports spans (default off); the Temporal client gets its
 	// interceptors.
 	Tracing *tracing.Tracing
+	// PublishRate per tenant and per key (events/s; default Hookline's).
+	PublishRate float64
 }
 
 var (
@@ -214,7 +216,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
-		PublicURL:    o.PublicURL, Tracing: o.Tracing,
+		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate,
 	}
 }
 

@@ -68,6 +68,8 @@ type Config struct {
 
 	TenantMaxInFlight  int
 	MaxEndpoints       int
+	PublishRate        float64
+	PublishRatePerKey  float64
 	BreakerThreshold   int
 	BreakerCooldown    time.Duration
 	BreakerMaxCooldown time.Duration
@@ -100,6 +102,9 @@ func Options(c *Config) []Option {
 	}
 	i := func(p *int, flag, env string, def int, usage string) Option {
 		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.IntVar(p, flag, def, usage) }}
+	}
+	f := func(p *float64, flag, env string, def float64, usage string) Option {
+		return Option{flag, env, usage, func(fs *pflag.FlagSet) { fs.Float64Var(p, flag, def, usage) }}
 	}
 	return []Option{
 		s(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "Postgres connection string (dev: found or started automatically)"),
@@ -139,6 +144,8 @@ func Options(c *Config) []Option {
 		i(&c.WorkerWorkflowTasks, "worker-workflow-tasks", "HOOKLINE_WORKER_WORKFLOW_TASKS", 200, "max concurrent workflow tasks per worker (with local attempts: concurrent deliveries); more queue in Temporal"),
 		i(&c.WorkerActivities, "worker-activities", "HOOKLINE_WORKER_ACTIVITIES", 200, "max concurrent delivery activities per worker"),
 		i(&c.MaxEndpoints, "max-endpoints", "HOOKLINE_MAX_ENDPOINTS", 100, "webhook endpoints a tenant may have"),
+		f(&c.PublishRate, "publish-rate", "HOOKLINE_PUBLISH_RATE", 500, "publishes per second per tenant (bursts of one second's worth; more answer 429)"),
+		f(&c.PublishRatePerKey, "publish-rate-per-key", "HOOKLINE_PUBLISH_RATE_PER_KEY", 500, "publishes per second per API key"),
 		i(&c.TenantMaxInFlight, "tenant-max-in-flight", "HOOKLINE_TENANT_MAX_IN_FLIGHT", 50, "a tenant's delivery attempts running at once, across its endpoints and all workers: its fair share"),
 		i(&c.BreakerThreshold, "breaker-threshold", "HOOKLINE_BREAKER_THRESHOLD", 5, "consecutive failed attempts (network error, timeout, 5xx) that open an endpoint's circuit breaker"),
 		d(&c.BreakerCooldown, "breaker-cooldown", "HOOKLINE_BREAKER_COOLDOWN", 30*time.Second, "first cool-down of an open breaker; doubles at each reopening"),
@@ -311,6 +318,8 @@ func (c *Config) validatePublicURL() error {
 
 func (c *Config) validateFlow() error {
 	switch {
+	case c.PublishRate <= 0 || c.PublishRatePerKey <= 0:
+		return fmt.Errorf("HOOKLINE_PUBLISH_RATE and HOOKLINE_PUBLISH_RATE_PER_KEY must be positive")
 	case c.MaxEndpoints < 1:
 		return fmt.Errorf("HOOKLINE_MAX_ENDPOINTS must be at least 1, got %d", c.MaxEndpoints)
 	case c.TenantMaxInFlight < 1:
