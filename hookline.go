@@ -56,16 +56,16 @@ type Options struct {
 	// ProbeRunsWorkflow: this process runs a worker (dev, worker), so the
 	// readiness probe waits for its workflow to finish, not just to start.
 	ProbeRunsWorkflow bool
-	RecoverBatch      int    // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
-	MaxEndpoints      int    // per tenant (0: endpoint.DefaultMaxEndpoints)
+	RecoverBatch      int // deliveries a recovery replays per batch (0: workflows.RecoverBatch)
+	MaxEndpoints      int // per tenant (0: endpoint.DefaultMaxEndpoints)
 	// PublishRate and PublishRatePerKey bound publishes per second (bursts
 	// of one second's worth) per tenant and per API key; 0: DefaultPublishRate.
 	PublishRate, PublishRatePerKey float64
-	PublicURL         string // base of links the API hands out; empty: the request's host
-	Version           string
-	Metrics           *metrics.Metrics // nil: none
-	Tracing           *tracing.Tracing // nil: off
-	Logger            *slog.Logger     // nil: discard
+	PublicURL                      string // base of links the API hands out; empty: the request's host
+	Version                        string
+	Metrics                        *metrics.Metrics // nil: none
+	Tracing                        *tracing.Tracing // nil: off
+	Logger                         *slog.Logger     // nil: discard
 }
 
 // App is a wired Hookline: its services, activities and workflow client.
