@@ -47,7 +47,7 @@ func (a *Activities) SendChallenge(ctx context.Context, in endpoint.VerifyInput)
 	}
 	req.MsgID, req.Body, req.Secrets = "verify_"+strings.ReplaceAll(uuid.NewString(), "-", ""), body, secrets
 	res := judgeChallenge(a.ChallengeSender.Send(ctx, req), challenge)
-	res.URL = ep.Url
+	res.URLHash = endpoint.URLHash(ep.Url)
 	return res, nil
 }
 
@@ -97,7 +97,7 @@ func (a *Activities) RecordVerification(ctx context.Context, in RecordVerificati
 		if err != nil {
 			return fmt.Errorf("load endpoint: %w", err)
 		}
-		if res.URL != "" && ep.Url != res.URL {
+		if res.URLHash != "" && endpoint.URLHash(ep.Url) != res.URLHash {
 			res = endpoint.VerifyResult{Reason: endpoint.ReasonURLChanged}
 		}
 		var reason *string

@@ -2,6 +2,8 @@ package endpoint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 
 	"github.com/google/uuid"
 
@@ -50,9 +52,16 @@ type VerifyResult struct {
 	Verified   bool   `json:"verified"`
 	Reason     string `json:"reason,omitempty"`
 	StatusCode int    `json:"status_code,omitempty"`
-	// URL is the one challenged: the result is recorded only while the
-	// endpoint still has it.
-	URL string `json:"url,omitempty"`
+	// URLHash names the URL challenged (URLHash of it): the result is
+	// recorded only while the endpoint still has it. A hash, because URLs
+	// often carry tokens and results are kept in the workflow history.
+	URLHash string `json:"url_sha256,omitempty"`
+}
+
+// URLHash is the hex SHA-256 of an endpoint URL.
+func URLHash(u string) string {
+	h := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(h[:])
 }
 
 // Verify proves the caller controls the endpoint's URL: a signed challenge
