@@ -295,6 +295,11 @@ func TestTestEventReachesInactiveEndpoint(t *testing.T) {
 			t.Fatalf("test event not received")
 		}
 	}
+	// Each test send is audited, by the actor of its path.
+	var audited int
+	if err := env.Pool.QueryRow(t.Context(), "SELECT count(DISTINCT actor_kind) FROM audit_log WHERE action = 'webhook_endpoint.tested' AND target_id = $1", f.id).Scan(&audited); err != nil || audited != 2 {
+		t.Fatalf("test sends audited by %d actor kinds, want 2 (%v)", audited, err)
+	}
 }
 
 // Purge and delete cancel the workflows of deliveries still waiting.

@@ -197,8 +197,13 @@ func (s *Service) Test(ctx context.Context, c audit.Caller, endpointID uuid.UUID
 		}); err != nil {
 			return err
 		}
-		nd, err = insert(ctx, q, c.TenantID, ep.ID, evID, typ, nil, true)
-		return err
+		if nd, err = insert(ctx, q, c.TenantID, ep.ID, evID, typ, nil, true); err != nil {
+			return err
+		}
+		// A test send posts to a URL on the tenant's behalf: audited.
+		return c.Record(ctx, q, "webhook_endpoint.tested", "webhook_endpoint", ep.ID.String(), map[string]any{
+			"delivery_id": nd.ID, "event_type": typ,
+		})
 	})
 	if err != nil {
 		return dbq.Delivery{}, err
