@@ -58,14 +58,19 @@ func (q *Queries) CountRecoverable(ctx context.Context, arg CountRecoverablePara
 }
 
 const deleteEndpointDeliveries = `-- name: DeleteEndpointDeliveries :many
-DELETE FROM deliveries
-WHERE tenant_id = $1 AND endpoint_id = $2
+DELETE FROM deliveries WHERE id IN (
+    SELECT d.id FROM deliveries d
+    WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.created_at <= $3
+    LIMIT $4
+)
 RETURNING id, status
 `
 
 type DeleteEndpointDeliveriesParams struct {
 	TenantID   uuid.UUID
 	EndpointID uuid.UUID
+	Before     time.Time
+	BatchSize  int32
 }
 
 type DeleteEndpointDeliveriesRow struct {
@@ -73,9 +78,15 @@ type DeleteEndpointDeliveriesRow struct {
 	Status delivery.Status
 }
 
-// Purge: returns what was removed so running workflows can be cancelled.
+// Purge, one batch: the endpoint's deliveries created before the purge
+// began; returns what was removed so running workflows can be cancelled.
 func (q *Queries) DeleteEndpointDeliveries(ctx context.Context, arg DeleteEndpointDeliveriesParams) ([]DeleteEndpointDeliveriesRow, error) {
-	rows, err := q.db.Query(ctx, deleteEndpointDeliveries, arg.TenantID, arg.EndpointID)
+	rows, err := q.db.Query(ctx, deleteEndpointDeliveries,
+		arg.TenantID,
+		arg.EndpointID,
+		arg.Before,
+		arg.BatchSize,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -938,6 +949,30 @@ func (q *Queries) SetDeliveryStatus(ctx context.Context, arg SetDeliveryStatusPa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const startPurge = `-- name: StartPurge :one
+SELECT now()::timestamptz AS before,
+       (SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND endpoint_id = $2) AS deliveries
+`
+
+type StartPurgeParams struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+}
+
+type StartPurgeRow struct {
+	Before     time.Time
+	Deliveries int64
+}
+
+// A purge's cut-off (the database's clock, which stamps created_at) and
+// how many deliveries it will remove.
+func (q *Queries) StartPurge(ctx context.Context, arg StartPurgeParams) (StartPurgeRow, error) {
+	row := q.db.QueryRow(ctx, startPurge, arg.TenantID, arg.EndpointID)
+	var i StartPurgeRow
+	err := row.Scan(&i.Before, &i.Deliveries)
+	return i, err
 }
 
 const wakeWaiters = `-- name: WakeWaiters :many

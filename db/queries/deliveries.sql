@@ -128,10 +128,20 @@ SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
 WHERE id = ANY(@ids::uuid[]) AND status IN ('pending', 'in_flight');
 
 -- name: DeleteEndpointDeliveries :many
--- Purge: returns what was removed so running workflows can be cancelled.
-DELETE FROM deliveries
-WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id
+-- Purge, one batch: the endpoint's deliveries created before the purge
+-- began; returns what was removed so running workflows can be cancelled.
+DELETE FROM deliveries WHERE id IN (
+    SELECT d.id FROM deliveries d
+    WHERE d.tenant_id = @tenant_id AND d.endpoint_id = @endpoint_id AND d.created_at <= @before
+    LIMIT @batch_size
+)
 RETURNING id, status;
+
+-- name: StartPurge :one
+-- A purge's cut-off (the database's clock, which stamps created_at) and
+-- how many deliveries it will remove.
+SELECT now()::timestamptz AS before,
+       (SELECT count(*) FROM deliveries WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id) AS deliveries;
 
 -- name: ListOpenEndpointDeliveries :many
 SELECT id FROM deliveries

@@ -38,7 +38,10 @@ type Service struct {
 	Pool      *pgxpool.Pool
 	Publisher *publish.Publisher // starts new deliveries after commit
 	Workflows Workflows
-	Now       func() time.Time // nil: time.Now
+	// PurgeBatch is the deliveries one purge transaction deletes (0:
+	// DefaultPurgeBatch).
+	PurgeBatch int
+	Now        func() time.Time // nil: time.Now
 }
 
 // Filter narrows a page of the log.
@@ -149,28 +152,60 @@ func (s *Service) Replay(ctx context.Context, c audit.Caller, endpointID, id uui
 // Purge deletes every delivery (and attempt) of the endpoint and cancels the
 // workflows still running. It returns how many it deleted.
 func (s *Service) Purge(ctx context.Context, c audit.Caller, endpointID uuid.UUID) (int, error) {
-	var deleted []dbq.DeleteEndpointDeliveriesRow
-	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
-		if _, err := endpoint.LoadForUpdate(ctx, q, c.TenantID, endpointID); err != nil {
+	var before time.Time
+	total := 0
+	batch := s.PurgeBatch
+	if batch <= 0 {
+		batch = DefaultPurgeBatch
+	}
+	for first := true; ; first = false {
+		var deleted []dbq.DeleteEndpointDeliveriesRow
+		err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
+			if first {
+				var err error
+				if before, err = s.startPurge(ctx, q, c, endpointID); err != nil {
+					return err
+				}
+			}
+			var err error
+			deleted, err = q.DeleteEndpointDeliveries(ctx, dbq.DeleteEndpointDeliveriesParams{
+				TenantID: c.TenantID, EndpointID: endpointID, Before: before, BatchSize: int32(batch),
+			})
 			return err
+		})
+		if err != nil {
+			return total, err
 		}
-		var err error
-		if deleted, err = q.DeleteEndpointDeliveries(ctx, dbq.DeleteEndpointDeliveriesParams{TenantID: c.TenantID, EndpointID: endpointID}); err != nil {
-			return err
+		total += len(deleted)
+		var open []uuid.UUID
+		for _, d := range deleted {
+			if !d.Status.Terminal() {
+				open = append(open, d.ID)
+			}
 		}
-		return c.Record(ctx, q, "webhook_deliveries.purged", "webhook_endpoint", endpointID.String(), map[string]any{"deleted": len(deleted)})
-	})
+		s.Workflows.Cancel(ctx, open)
+		if len(deleted) < batch {
+			return total, nil
+		}
+	}
+}
+
+// DefaultPurgeBatch is how many deliveries one purge transaction deletes:
+// millions of rows never sit in one transaction.
+const DefaultPurgeBatch = 1000
+
+// startPurge checks the endpoint, takes the purge's cut-off and records
+// the purge (with how many deliveries it removes) in the first batch's
+// transaction.
+func (s *Service) startPurge(ctx context.Context, q *dbq.Queries, c audit.Caller, endpointID uuid.UUID) (time.Time, error) {
+	if _, err := endpoint.LoadForUpdate(ctx, q, c.TenantID, endpointID); err != nil {
+		return time.Time{}, err
+	}
+	p, err := q.StartPurge(ctx, dbq.StartPurgeParams{TenantID: c.TenantID, EndpointID: endpointID})
 	if err != nil {
-		return 0, err
+		return time.Time{}, err
 	}
-	var open []uuid.UUID
-	for _, d := range deleted {
-		if !d.Status.Terminal() {
-			open = append(open, d.ID)
-		}
-	}
-	s.Workflows.Cancel(ctx, open)
-	return len(deleted), nil
+	return p.Before, c.Record(ctx, q, "webhook_deliveries.purged", "webhook_endpoint", endpointID.String(), map[string]any{"deleted": p.Deliveries, "before": p.Before})
 }
 
 // Test delivers a test event to this endpoint only, through the normal

@@ -63,3 +63,51 @@ func TestRecoverOneAtATime(t *testing.T) {
 		t.Fatalf("after the first ended: %v (%d started)", err, len(wf.started))
 	}
 }
+
+// Purge deletes in batches (25 deliveries, 10 a transaction), cancels the
+// open ones' workflows, and writes one audit row with the count.
+func TestPurgeInBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	tn, err := tenancy.CreateTenant(ctx, pool, audit.Actor{Kind: audit.ActorSystem, ID: "test"}, "", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := db.Q(pool)
+	ep, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{ID: uuid.New(), TenantID: tn.ID, Url: "https://example.com/h",
+		Events: []string{"*"}, IsActive: true, SecretCiphertext: []byte("x"), MaxInFlight: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.InsertEvent(ctx, dbq.InsertEventParams{TenantID: tn.ID, ID: "e", Type: "comment.created", Payload: []byte(`{}`), OccurredAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for range 25 {
+		if _, err := insert(ctx, q, tn.ID, ep.ID, "e", "comment.created", nil, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf := &cancelCounter{}
+	s := &Service{Pool: pool, Workflows: wf, PurgeBatch: 10}
+	caller := audit.Caller{TenantID: tn.ID, Actor: audit.Actor{Kind: audit.ActorSystem, ID: "test"}}
+	n, err := s.Purge(ctx, caller, ep.ID)
+	if err != nil || n != 25 || wf.cancelled != 25 || wf.calls != 3 {
+		t.Fatalf("purged %d (%v); cancelled %d in %d calls", n, err, wf.cancelled, wf.calls)
+	}
+	var audits int
+	var deleted string
+	if err := pool.QueryRow(ctx, "SELECT count(*), max(details->>'deleted') FROM audit_log WHERE action = 'webhook_deliveries.purged'").Scan(&audits, &deleted); err != nil || audits != 1 || deleted != "25" {
+		t.Fatalf("%d audit rows (deleted %s), %v", audits, deleted, err)
+	}
+}
+
+type cancelCounter struct {
+	fakeWorkflows
+	cancelled, calls int
+}
+
+func (c *cancelCounter) Cancel(_ context.Context, ids []uuid.UUID) {
+	c.calls++
+	c.cancelled += len(ids)
+}
