@@ -23,6 +23,7 @@ import (
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
+	"github.com/hookline/hookline/internal/ratelimit"
 	"github.com/hookline/hookline/internal/stats"
 	"github.com/hookline/hookline/internal/tracing"
 )
@@ -63,6 +64,8 @@ type Server struct {
 	Deps
 	api    huma.API
 	router chi.Router
+	// authFailures rate-limits the audit rows of refused API keys.
+	authFailures *ratelimit.Limiter
 }
 
 // New builds the router and registers every operation.
@@ -72,7 +75,7 @@ func New(d Deps) *Server {
 	}
 	redactValidationValues()
 	r := chi.NewRouter()
-	s := &Server{Deps: d, router: r}
+	s := &Server{Deps: d, router: r, authFailures: ratelimit.New(1.0/60, 1)}
 	r.Use(s.requestContext, s.recoverer, validQuery, jsonByDefault)
 
 	cfg := huma.DefaultConfig("Hookline API", d.Version)

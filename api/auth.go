@@ -142,6 +142,7 @@ func (s *Server) apiKeyAuth(perm string) func(huma.Context, func(huma.Context)) 
 		key, err := tenancy.Authenticate(ctx.Context(), s.Pool, tok)
 		switch {
 		case errors.Is(err, tenancy.ErrInvalidKey):
+			s.auditKeyRefused(ctx.Context(), err)
 			s.deny(ctx, http.StatusUnauthorized, "invalid API key")
 			return
 		case err != nil:
@@ -215,4 +216,17 @@ func (s *Server) deny(ctx huma.Context, status int, msg string) {
 		ctx.SetHeader("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
 	_ = huma.WriteErr(s.api, ctx, status, msg)
+}
+
+// auditKeyRefused records, at most once a minute per key, that an existing
+// key was tried with a wrong secret or after its revocation: the tenant
+// sees it in its audit log (a flood of failures writes one row a minute).
+func (s *Server) auditKeyRefused(ctx context.Context, err error) {
+	var kr *tenancy.KeyRefused
+	if !errors.As(err, &kr) || !s.authFailures.Allow(kr.KeyID.String()).Allowed {
+		return
+	}
+	if err := tenancy.RecordKeyRefused(ctx, s.Pool, kr, requestID(ctx)); err != nil {
+		s.Logger.WarnContext(ctx, "auditing a refused API key failed", "key_id", kr.KeyID, "err", err)
+	}
 }

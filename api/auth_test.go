@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
@@ -146,5 +148,37 @@ func TestScopedAdminTokenStaysInItsTenants(t *testing.T) {
 		if r := env.Do(http.MethodGet, "/admin/v1/tenants/"+env.B.ID.String()+path, scoped, nil); r.Status != http.StatusNotFound {
 			t.Fatalf("scoped token on B%s: %d %s", path, r.Status, r.Body)
 		}
+	}
+}
+
+// An existing key tried with a wrong secret is a 401 like any bad key, and
+// its tenant's audit log says so (once a minute per key, however many
+// tries); an unknown key leaves no row anywhere.
+func TestRefusedKeysAreAudited(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	id, secret, _ := authn.ParseAPIKey(env.A.Key)
+	wrong := strings.Replace(env.A.Key, secret, strings.Repeat("x", len(secret)), 1)
+	for range 5 {
+		if r := env.Do(http.MethodGet, "/v1/webhooks", wrong, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong secret: %d", r.Status)
+		}
+	}
+	other := uuid.New()
+	unknown := strings.Replace(env.A.Key, hex.EncodeToString(id[:]), hex.EncodeToString(other[:]), 1)
+	if r := env.Do(http.MethodGet, "/v1/webhooks", unknown, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("unknown key: %d", r.Status)
+	}
+	var rows int
+	var reason string
+	if err := env.Pool.QueryRow(t.Context(), `SELECT count(*), max(details->>'reason') FROM audit_log
+		WHERE action = 'api_key.authentication_failed' AND tenant_id = $1 AND target_id = $2`, env.A.ID, id.String()).Scan(&rows, &reason); err != nil ||
+		rows != 1 || reason != "wrong secret" {
+		t.Fatalf("%d audit rows (reason %q), want 1: %v", rows, reason, err)
+	}
+	var all int
+	_ = env.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE action = 'api_key.authentication_failed'`).Scan(&all)
+	if all != 1 {
+		t.Fatalf("%d refused-key rows in all, want 1", all)
 	}
 }

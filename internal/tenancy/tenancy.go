@@ -157,9 +157,32 @@ func Authenticate(ctx context.Context, pool *pgxpool.Pool, token string) (dbq.Ap
 		return dbq.ApiKey{}, err
 	}
 	if !authn.SecretMatches(secret, key.SecretHash) || key.RevokedAt != nil {
-		return dbq.ApiKey{}, ErrInvalidKey
+		reason := "wrong secret"
+		if key.RevokedAt != nil {
+			reason = "revoked key"
+		}
+		return dbq.ApiKey{}, &KeyRefused{TenantID: key.TenantID, KeyID: key.ID, Reason: reason}
 	}
 	return key, nil
+}
+
+// KeyRefused is ErrInvalidKey for a key that exists: its tenant can be told
+// (audited) that someone tried it. The HTTP answer stays the same.
+type KeyRefused struct {
+	TenantID, KeyID uuid.UUID
+	Reason          string // "wrong secret" or "revoked key"
+}
+
+func (e *KeyRefused) Error() string { return ErrInvalidKey.Error() }
+
+// Unwrap makes errors.Is(err, ErrInvalidKey) hold.
+func (e *KeyRefused) Unwrap() error { return ErrInvalidKey }
+
+// RecordKeyRefused writes the audit row of a refused key, in the key's
+// tenant, by the key itself.
+func RecordKeyRefused(ctx context.Context, pool *pgxpool.Pool, e *KeyRefused, requestID string) error {
+	c := audit.Caller{TenantID: e.TenantID, Actor: audit.Actor{Kind: audit.ActorAPIKey, ID: e.KeyID.String()}, RequestID: requestID}
+	return c.Record(ctx, db.Q(pool), "api_key.authentication_failed", "api_key", e.KeyID.String(), map[string]any{"reason": e.Reason})
 }
 
 // DevTokenTTL is how long the admin token `hookline dev` prints stays valid.
