@@ -41,6 +41,15 @@ func TestServeAndWorkerIgnoreDevFiles(t *testing.T) {
 			t.Fatalf("%s: %v; want it to refuse naming DATABASE_URL and HOOKLINE_ENCRYPTION_KEY", sub, err)
 		}
 	}
+	// With both, serve still wants the public URL portal links name.
+	t.Setenv("DATABASE_URL", "postgres://127.0.0.1:1/none")
+	t.Setenv("HOOKLINE_ENCRYPTION_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	t.Setenv("HOOKLINE_PUBLIC_URL", "")
+	root := newRoot()
+	root.SetArgs([]string{"serve"})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "HOOKLINE_PUBLIC_URL") {
+		t.Fatalf("serve without HOOKLINE_PUBLIC_URL: %v", err)
+	}
 }
 
 // serve (and worker, dev) refuse a key other than the one the database's

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"time"
@@ -17,6 +18,14 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the REST API (migrates the database first)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.RequireExplicit(); err != nil {
+				return err
+			}
+			// Without it, portal links would take their host from the
+			// request's Host header, which a caller chooses.
+			if cfg.PublicURL == "" {
+				return errors.New("HOOKLINE_PUBLIC_URL is not set: serve needs the scheme://host[:port] users reach the API at (portal links name it)")
+			}
 			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Service: "hookline-api", Origin: origin("serve")}, func(ctx context.Context, s *services) error {
 				s.metrics.WatchBacklog(ctx, s.pool, backlogEvery)
 				s.log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")

@@ -70,7 +70,7 @@ func (r *run) startTopology(ctx context.Context) (*topologyProcs, error) {
 	adminSecret := secretbox.NewKey()
 	env := []string{"DATABASE_URL=" + dbURL, "HOOKLINE_ENCRYPTION_KEY=" + secretbox.NewKey(), "HOOKLINE_ADMIN_JWT_SECRET=" + adminSecret,
 		"HOOKLINE_TEMPORAL_ADDRESS=" + temporalAddr, "HOOKLINE_ALLOW_HTTP=true", "HOOKLINE_ALLOWED_CIDRS=127.0.0.0/8", "HOOKLINE_LOG_LEVEL=error", "HOOKLINE_DB_MAX_CONNS=8"}
-	if p.serve, err = r.startChild(ctx, "hookline serve", []string{"serve"}, "", append(env, "HOOKLINE_HTTP_ADDR="+apiAddr)...); err != nil {
+	if p.serve, err = r.startChild(ctx, "hookline serve", []string{"serve"}, "", append(env, "HOOKLINE_HTTP_ADDR="+apiAddr, "HOOKLINE_PUBLIC_URL=http://"+apiAddr)...); err != nil {
 		return fail(err)
 	}
 	if err := waitHTTP(ctx, "hookline serve", "http://"+apiAddr+"/readyz"); err != nil {
