@@ -99,7 +99,7 @@ Temporal is ready (embedded, on Postgres; no Hookline API or worker in this proc
 
 Run Hookline against it, each in its own shell (see README, "Split topology"):
   export HOOKLINE_TEMPORAL_ADDRESS=%s DATABASE_URL=%s
-  hookline serve                                # + HOOKLINE_ENCRYPTION_KEY, HOOKLINE_ADMIN_JWT_SECRET
+  hookline serve                                # + HOOKLINE_ENCRYPTION_KEY, HOOKLINE_ADMIN_JWT_SECRET, HOOKLINE_PUBLIC_URL
   hookline worker --metrics-addr 127.0.0.1:9101
   hookline worker --metrics-addr 127.0.0.1:9102
 Ctrl-C stops it.
