@@ -160,6 +160,7 @@ type RetentionResult struct {
 	IdempotencyKeys int64     `json:"idempotency_keys"`
 	PortalSessions  int64     `json:"portal_sessions"`
 	MinuteStats     int64     `json:"minute_stats,omitempty"`
+	RevokedTokens   int64     `json:"revoked_tokens,omitempty"`
 	Cutoff          time.Time `json:"cutoff"`
 }
 
@@ -191,6 +192,9 @@ func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error
 		}},
 		{"portal sessions", &res.PortalSessions, func() (int64, error) {
 			return q.DeleteExpiredPortalSessions(ctx, dbq.DeleteExpiredPortalSessionsParams{Cutoff: now, BatchSize: retentionBatch})
+		}},
+		{"revoked tokens", &res.RevokedTokens, func() (int64, error) {
+			return q.DeleteExpiredRevocations(ctx, dbq.DeleteExpiredRevocationsParams{Cutoff: now, BatchSize: retentionBatch})
 		}},
 		{"minute stats", &res.MinuteStats, func() (int64, error) {
 			return q.DeleteOldMinuteStats(ctx, dbq.DeleteOldMinuteStatsParams{Cutoff: res.Cutoff, BatchSize: retentionBatch})

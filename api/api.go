@@ -119,6 +119,7 @@ func New(d Deps) *Server {
 	s.registerEvents()
 	s.registerRouting()
 	s.registerStats()
+	s.registerTokens()
 	s.registerVerification()
 	s.registerPortal()
 	s.mountPortal(r)

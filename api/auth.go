@@ -178,6 +178,17 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 			s.deny(ctx, http.StatusUnauthorized, "invalid admin token")
 			return
 		}
+		if claims.ID != "" {
+			revoked, err := tenancy.TokenRevoked(ctx.Context(), s.Pool, claims.ID)
+			if err != nil {
+				s.writeProblem(ctx, s.problem(ctx.Context(), err))
+				return
+			}
+			if revoked {
+				s.deny(ctx, http.StatusUnauthorized, "admin token revoked")
+				return
+			}
+		}
 		p := principal{Actor: audit.Actor{Kind: audit.ActorAdmin, ID: claims.Subject}, Claims: claims}
 		if tenantScoped {
 			raw := ctx.Param("tenant_id")

@@ -182,3 +182,33 @@ func TestRefusedKeysAreAudited(t *testing.T) {
 		t.Fatalf("%d refused-key rows in all, want 1", all)
 	}
 }
+
+// A revoked jti answers 401 from then on; other tokens are unaffected;
+// revoking needs an all-tenants manage_tenants token.
+func TestRevokedAdminTokens(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	tok := env.Mint([]string{"*"}, authn.AllPermissions, time.Hour)
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		t.Fatal(err)
+	}
+	jti := claims["jti"].(string)
+	list := "/admin/v1/tenants/" + env.A.ID.String() + "/webhooks"
+	if r := env.Do(http.MethodGet, list, tok, nil); r.Status != http.StatusOK {
+		t.Fatalf("before: %d", r.Status)
+	}
+	scoped := env.Mint([]string{env.A.ID.String()}, authn.AllPermissions, time.Hour)
+	if r := env.Do(http.MethodPost, "/admin/v1/tokens/"+jti+"/revoke", scoped, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("a scoped token revoking: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(http.MethodPost, "/admin/v1/tokens/"+jti+"/revoke", env.SuperToken, nil); r.Status != http.StatusOK || !strings.Contains(string(r.Body), jti) {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(http.MethodGet, list, tok, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("after revocation: %d", r.Status)
+	}
+	if r := env.Do(http.MethodGet, list, env.SuperToken, nil); r.Status != http.StatusOK {
+		t.Fatalf("another token after the revocation: %d", r.Status)
+	}
+}

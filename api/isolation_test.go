@@ -34,6 +34,7 @@ var routeClass = map[string]string{
 	"list-event-types": "tenant", "get-event-type": "tenant", "put-event-type": "admin",
 	"create-portal-session": "admin-tenant",
 	"test-filter":           "tenant", "get-event-routing": "tenant", "get-webhook-stats": "tenant",
+	"revoke-admin-token": "admin",
 }
 
 // bodies for operations that need one to get past validation.

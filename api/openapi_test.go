@@ -79,8 +79,10 @@ func TestOpenAPIOperationsAreDocumented(t *testing.T) {
 			if !strings.Contains(string(op.Responses["401"]), "application/problem+json") {
 				t.Errorf("%s: errors are not documented as problem+json", where)
 			}
-			// put-event-type creates a missing type: no 404.
-			if strings.Contains(path, "{") && !strings.HasPrefix(op.OperationID, "list-tenants") && op.OperationID != "put-event-type" {
+			// put-event-type creates a missing type, and any jti can be
+			// revoked (before its token is even seen): no 404.
+			if strings.Contains(path, "{") && !strings.HasPrefix(op.OperationID, "list-tenants") && op.OperationID != "put-event-type" &&
+				op.OperationID != "revoke-admin-token" {
 				if _, ok := op.Responses["404"]; !ok {
 					t.Errorf("%s: 404 not documented", where)
 				}

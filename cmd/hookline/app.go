@@ -96,7 +96,7 @@ func newBox(cfg *config.Config) (*secretbox.Box, error) {
 func jwtConfig(cfg *config.Config) (authn.JWTConfig, error) {
 	jc := authn.JWTConfig{
 		HMACSecret: []byte(cfg.AdminJWTSecret), Issuer: cfg.AdminJWTIssuer, Audience: cfg.AdminJWTAudience,
-		Leeway: 30 * time.Second, MaxLifetime: cfg.AdminJWTMaxLifetime,
+		Leeway: 30 * time.Second, MaxLifetime: cfg.AdminJWTMaxLifetime, PreviousHMACSecret: []byte(cfg.AdminJWTPrevious),
 	}
 	if cfg.AdminJWTPublicKeyFile != "" {
 		b, err := os.ReadFile(cfg.AdminJWTPublicKeyFile)

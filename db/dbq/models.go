@@ -182,6 +182,13 @@ type PortalSession struct {
 	CreatedAt        time.Time
 }
 
+type RevokedToken struct {
+	Jti       string
+	RevokedBy string
+	RevokedAt time.Time
+	ExpiresAt time.Time
+}
+
 type Setting struct {
 	Name      string
 	Value     string

@@ -49,6 +49,9 @@ type JWTConfig struct {
 	MaxLifetime time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// PreviousHMACSecret also verifies HS256 tokens during a secret
+	// rotation (tokens minted before it keep working until they expire).
+	PreviousHMACSecret []byte
 }
 
 // DefaultMaxLifetime is the longest admin token lifetime accepted by default.
@@ -79,6 +82,9 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 		}
 		algs = append(algs, "HS256")
 	}
+	if n := len(cfg.PreviousHMACSecret); n > 0 && n < 32 {
+		return nil, errors.New("previous admin JWT secret must be at least 32 bytes")
+	}
 	switch k := cfg.PublicKey.(type) {
 	case nil:
 	case *rsa.PublicKey:
@@ -108,6 +114,9 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	return &JWTVerifier{cfg: cfg, parser: jwt.NewParser(opts...)}, nil
 }
 
+// MaxLifetime is the longest token lifetime the verifier accepts.
+func (v *JWTVerifier) MaxLifetime() time.Duration { return v.cfg.maxLifetime() }
+
 // Verify parses and checks a token. The key is chosen by the pinned method of
 // the token, never from a header the attacker controls (no kid/jku lookups),
 // so an HS256 token can only ever be checked with the HMAC secret.
@@ -116,6 +125,9 @@ func (v *JWTVerifier) Verify(token string) (*AdminClaims, error) {
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		switch t.Method.(type) {
 		case *jwt.SigningMethodHMAC:
+			if len(v.cfg.PreviousHMACSecret) > 0 {
+				return jwt.VerificationKeySet{Keys: []jwt.VerificationKey{v.cfg.HMACSecret, v.cfg.PreviousHMACSecret}}, nil
+			}
 			return v.cfg.HMACSecret, nil
 		case *jwt.SigningMethodRSA, *jwt.SigningMethodECDSA, *jwt.SigningMethodEd25519:
 			return v.cfg.PublicKey, nil

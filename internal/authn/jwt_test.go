@@ -195,3 +195,26 @@ func TestJWTMaxLifetime(t *testing.T) {
 		t.Fatal("a configured longer maximum was not honoured")
 	}
 }
+
+// During a secret rotation a token signed with the previous secret still
+// verifies; one signed with neither does not.
+func TestJWTPreviousSecret(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	prev := []byte("previous-secret-previous-secret-!")
+	v, err := NewJWTVerifier(JWTConfig{HMACSecret: testSecret, PreviousHMACSecret: prev, Issuer: "hookline", Audience: "hookline-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		key []byte
+		ok  bool
+	}{"current": {testSecret, true}, "previous": {prev, true}, "other": {[]byte("some-other-secret-some-other-secret"), false}} {
+		if _, err := v.Verify(sign(t, jwt.SigningMethodHS256, tc.key, baseClaims(now))); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := NewJWTVerifier(JWTConfig{HMACSecret: testSecret, PreviousHMACSecret: []byte("short")}); err == nil {
+		t.Fatal("a short previous secret was accepted")
+	}
+}

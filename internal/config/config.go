@@ -49,6 +49,7 @@ type Config struct {
 	AdminJWTIssuer        string
 	AdminJWTAudience      string
 	AdminJWTMaxLifetime   time.Duration
+	AdminJWTPrevious      string
 
 	EncryptionKey  string
 	EncryptionKeys string
@@ -126,6 +127,7 @@ func Options(c *Config) []Option {
 		s(&c.TemporalTLSServerName, "temporal-tls-server-name", "HOOKLINE_TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the Temporal frontend's certificate (default: the address's host)"),
 		s(&c.TemporalAPIKey, "temporal-api-key", "HOOKLINE_TEMPORAL_API_KEY", "", "API key for Temporal Cloud (sent as a bearer token; turns TLS on)"),
 		s(&c.AdminJWTSecret, "admin-jwt-secret", "HOOKLINE_ADMIN_JWT_SECRET", "", "HS256 secret (≥32 bytes) for admin JWTs (dev: generated)"),
+		s(&c.AdminJWTPrevious, "admin-jwt-previous-secret", "HOOKLINE_ADMIN_JWT_PREVIOUS_SECRET", "", "the HS256 secret being rotated out: tokens it signed still verify (minting uses the current one)"),
 		s(&c.AdminJWTPublicKeyFile, "admin-jwt-public-key-file", "HOOKLINE_ADMIN_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA) for admin JWTs"),
 		s(&c.AdminJWTIssuer, "admin-jwt-issuer", "HOOKLINE_ADMIN_JWT_ISSUER", "hookline", "required iss of admin JWTs"),
 		s(&c.AdminJWTAudience, "admin-jwt-audience", "HOOKLINE_ADMIN_JWT_AUDIENCE", "hookline-admin", "required aud of admin JWTs"),

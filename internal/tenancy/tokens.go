@@ -1,0 +1,27 @@
+package tenancy
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
+	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/requestid"
+)
+
+// RevokeToken revokes the admin JWT with id jti from now on. The row is
+// kept until no token with that id can still be valid (until).
+func RevokeToken(ctx context.Context, pool *pgxpool.Pool, jti, by string, until time.Time) (time.Time, error) {
+	if !requestid.Valid(jti, 255) {
+		return time.Time{}, apperr.Invalid("path.jti", nil, "jti must be 1–255 printable ASCII characters")
+	}
+	return db.Q(pool).RevokeToken(ctx, dbq.RevokeTokenParams{Jti: jti, RevokedBy: by, ExpiresAt: until})
+}
+
+// TokenRevoked reports whether the admin JWT with id jti was revoked.
+func TokenRevoked(ctx context.Context, pool *pgxpool.Pool, jti string) (bool, error) {
+	return db.Q(pool).TokenRevoked(ctx, jti)
+}
