@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
@@ -30,13 +31,14 @@ func (f *fakeWorkflows) RecoveryRunning(_ context.Context, id uuid.UUID) (bool, 
 	return f.running[id], nil
 }
 
-// One recovery per endpoint at a time: a second while the first runs is a
-// conflict (and starts nothing); once it has ended, the next is accepted.
-func TestRecoverOneAtATime(t *testing.T) {
-	t.Parallel()
+// fixture is a fresh database with one tenant and one endpoint, and a
+// caller acting for the tenant.
+func fixture(t *testing.T) (*pgxpool.Pool, dbq.Tenant, dbq.WebhookEndpoint, audit.Caller) {
+	t.Helper()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	tn, err := tenancy.CreateTenant(ctx, pool, audit.Actor{Kind: audit.ActorSystem, ID: "test"}, "", "t")
+	system := audit.Actor{Kind: audit.ActorSystem, ID: "test"}
+	tn, err := tenancy.CreateTenant(ctx, pool, system, "", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +47,17 @@ func TestRecoverOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pool, tn, ep, audit.Caller{TenantID: tn.ID, Actor: system}
+}
+
+// One recovery per endpoint at a time: a second while the first runs is a
+// conflict (and starts nothing); once it has ended, the next is accepted.
+func TestRecoverOneAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _, ep, caller := fixture(t)
 	wf := &fakeWorkflows{running: map[uuid.UUID]bool{}}
 	s := &Service{Pool: pool, Workflows: wf}
-	caller := audit.Caller{TenantID: tn.ID, Actor: audit.Actor{Kind: audit.ActorSystem, ID: "test"}}
 	since := time.Now().Add(-time.Hour)
 
 	first, err := s.Recover(ctx, caller, ep.ID, since, nil)
@@ -69,17 +79,8 @@ func TestRecoverOneAtATime(t *testing.T) {
 func TestPurgeInBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := dbtest.New(t)
-	tn, err := tenancy.CreateTenant(ctx, pool, audit.Actor{Kind: audit.ActorSystem, ID: "test"}, "", "t")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool, tn, ep, caller := fixture(t)
 	q := db.Q(pool)
-	ep, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{ID: uuid.New(), TenantID: tn.ID, Url: "https://example.com/h",
-		Events: []string{"*"}, IsActive: true, SecretCiphertext: []byte("x"), MaxInFlight: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := q.InsertEvent(ctx, dbq.InsertEventParams{TenantID: tn.ID, ID: "e", Type: "comment.created", Payload: []byte(`{}`), OccurredAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,6 @@ func TestPurgeInBatches(t *testing.T) {
 	}
 	wf := &cancelCounter{}
 	s := &Service{Pool: pool, Workflows: wf, PurgeBatch: 10}
-	caller := audit.Caller{TenantID: tn.ID, Actor: audit.Actor{Kind: audit.ActorSystem, ID: "test"}}
 	n, err := s.Purge(ctx, caller, ep.ID)
 	if err != nil || n != 25 || wf.cancelled != 25 || wf.calls != 3 {
 		t.Fatalf("purged %d (%v); cancelled %d in %d calls", n, err, wf.cancelled, wf.calls)

@@ -126,7 +126,11 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
-	channels, flt, err := validateRouting(in.Channels, in.Filter)
+	channels, err := normalizeChannels(in.Channels)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
+	flt, err := normalizeFilter(in.Filter)
 	if err != nil {
 		return idempotency.Response{}, err
 	}

@@ -10,27 +10,31 @@ import (
 	"github.com/hookline/hookline/internal/publish"
 )
 
-// validateRouting checks an endpoint's channels (sorted, deduplicated) and
-// filter (compiled once here: a bad one is a 422 naming its JSON pointer).
-// A null filter is none.
-func validateRouting(channels []string, f json.RawMessage) ([]string, json.RawMessage, error) {
+// normalizeChannels checks an endpoint's channels and sorts and
+// deduplicates them.
+func normalizeChannels(channels []string) ([]string, error) {
 	if err := publish.ValidChannels("body.channels", channels, publish.MaxEndpointChannels); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	channels = slices.Compact(slices.Sorted(slices.Values(channels)))
+	return slices.Compact(slices.Sorted(slices.Values(channels))), nil
+}
+
+// normalizeFilter compiles an endpoint's filter once (a bad one is a 422
+// naming its JSON pointer) and returns it compacted; null or empty: none.
+func normalizeFilter(f json.RawMessage) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(f)) == 0 || bytes.Equal(bytes.TrimSpace(f), []byte("null")) {
-		return channels, nil, nil
+		return nil, nil
 	}
 	if _, err := filter.Compile(f); err != nil {
-		return nil, nil, filter.ToInvalid(err, "body.filter")
+		return nil, filter.ToInvalid(err, "body.filter")
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, f); err != nil {
-		return nil, nil, apperr.Invalid("body.filter", nil, "filter is not valid JSON")
+		return nil, apperr.Invalid("body.filter", nil, "filter is not valid JSON")
 	}
 	// jsonb refuses a \u0000 escape (SQLSTATE 22P05).
 	if bytes.Contains(compact.Bytes(), []byte(`\u0000`)) {
-		return nil, nil, apperr.Invalid("body.filter", nil, "filter may not contain a NUL character (\\u0000)")
+		return nil, apperr.Invalid("body.filter", nil, "filter may not contain a NUL character (\\u0000)")
 	}
-	return channels, compact.Bytes(), nil
+	return compact.Bytes(), nil
 }

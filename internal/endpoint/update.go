@@ -104,14 +104,14 @@ func (s *Service) validatePatch(p Patch) (Patch, error) {
 		}
 	}
 	if p.Channels != nil {
-		chans, _, err := validateRouting(*p.Channels, nil)
+		chans, err := normalizeChannels(*p.Channels)
 		if err != nil {
 			return p, err
 		}
 		p.Channels = &chans
 	}
 	if p.Filter != nil && p.Filter.Value != nil {
-		_, f, err := validateRouting(nil, *p.Filter.Value)
+		f, err := normalizeFilter(*p.Filter.Value)
 		if err != nil {
 			return p, err
 		}

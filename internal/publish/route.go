@@ -49,8 +49,8 @@ func route(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 			unmatched = append(unmatched, r.EndpointID)
 		}
 	}
-	routed, err := q.RouteFiltered(ctx, dbq.RouteFilteredParams{TenantID: tenantID, EventID: ev.ID, Unmatched: nonNilIDs(unmatched),
-		Matched: nonNilIDs(matched), EventType: ev.Type})
+	routed, err := q.RouteFiltered(ctx, dbq.RouteFilteredParams{TenantID: tenantID, EventID: ev.ID, Unmatched: nonNil(unmatched),
+		Matched: nonNil(matched), EventType: ev.Type})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -58,13 +58,6 @@ func route(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 		ds = append(ds, delivery.Ref{ID: r.ID, TenantID: tenantID, EndpointID: r.EndpointID, EventType: ev.Type})
 	}
 	return ds, filtered + len(unmatched), nil
-}
-
-func nonNilIDs(ids []uuid.UUID) []uuid.UUID {
-	if ids == nil {
-		return []uuid.UUID{}
-	}
-	return ids
 }
 
 // maxCachedFilters bounds Filters; past it the cache starts over.

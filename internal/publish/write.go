@@ -166,9 +166,10 @@ func ValidChannels(field string, chans []string, max int) error {
 	return nil
 }
 
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice: pgx sends nil as NULL, not an array.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
