@@ -59,6 +59,7 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	d, err := q.GetAttemptContext(ctx, dbq.GetAttemptContextParams{
 		ID: in.DeliveryID, Attempt: int32(in.Attempt), LeaseMs: int32(a.Flow.Lease / time.Millisecond),
 		TenantCap: int32(a.Flow.TenantMaxInFlight), BreakerThreshold: int32(a.Flow.BreakerThreshold),
+		OrderWaitMs: orderRecheck.Milliseconds(),
 	})
 	if db.IsNotFound(err) {
 		return AttemptResult{Status: delivery.Gone}, nil
@@ -74,6 +75,9 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 			if err := a.deadLettered(ctx, d.ID, d.TenantID, d.EndpointID, d.EventType, int(d.AttemptCount), d.LastStatusCode); err != nil {
 				return AttemptResult{}, a.retrying(ctx, d.ID, "emit delivery.dead_lettered", err)
 			}
+		}
+		if d.Status.Terminal() { // the try that wrote it may have died before telling the next of its key
+			a.proceed(ctx, q, d.ID, d.OrderingSeq != nil)
 		}
 		return a.recorded(d), nil
 	}
@@ -133,7 +137,10 @@ func unattemptable(d dbq.GetAttemptContextRow) string {
 func (a *Activities) gated(d dbq.GetAttemptContextRow) AttemptResult {
 	wait := time.Duration(d.WaitMs) * time.Millisecond
 	reason := "queued"
-	if d.BreakerOpenUntil != nil && d.BreakerOpenUntil.After(a.now()) {
+	switch {
+	case d.OrderWaiting:
+		reason = "ordering"
+	case d.BreakerOpenUntil != nil && d.BreakerOpenUntil.After(a.now()):
 		reason = "breaker"
 	}
 	if a.Metrics != nil {
@@ -177,6 +184,7 @@ func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d
 	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID}); err != nil {
 		return AttemptResult{}, a.retrying(ctx, d.ID, "record failure", err)
 	}
+	a.proceed(ctx, q, d.ID, d.OrderingSeq != nil)
 	// Best effort: a lost count is not worth an attempt retry.
 	_ = q.CountFinalWithoutAttempt(ctx, d.ID)
 	a.logger().WarnContext(ctx, "delivery failed without an attempt", "delivery_id", d.ID, "tenant_id", d.TenantID, "reason", reason)

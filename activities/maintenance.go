@@ -27,6 +27,9 @@ type Workflows interface {
 	ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error)
 	// Resume wakes deliveries waiting for capacity.
 	Resume(ctx context.Context, deliveryIDs []uuid.UUID)
+	// Proceed tells the next delivery of an ordered key that its turn came
+	// (starting its workflow if it never started).
+	Proceed(ctx context.Context, next delivery.Ref)
 }
 
 // ReconcileResult counts what a reconcile run did.
@@ -70,6 +73,9 @@ func (a *Activities) ReconcileDeliveries(ctx context.Context) (ReconcileResult, 
 		n, err := db.Q(a.Pool).SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID})
 		if err != nil {
 			return res, fmt.Errorf("settle delivery: %w", err)
+		}
+		if n > 0 {
+			a.proceed(ctx, db.Q(a.Pool), d.ID, true)
 		}
 		res.Settled += int(n)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/publish"
 )
 
 // RecoverBatchInput is one batch of a recovery: the window, and the cursor
@@ -59,10 +60,14 @@ func (a *Activities) RecoverBatch(ctx context.Context, in RecoverBatchInput) (Re
 			ids[i] = r.ID
 		}
 		replays, err := q.InsertRecoveryReplays(ctx, dbq.InsertRecoveryReplaysParams{Ids: ids, RecoveryID: &in.RecoveryID})
+		if err != nil {
+			return err
+		}
 		for _, r := range replays {
 			refs = append(refs, delivery.Ref{ID: r.ID, TenantID: r.TenantID, EndpointID: r.EndpointID, EventType: r.EventType})
 		}
-		return err
+		// On an ordered endpoint the replays join the end of their keys.
+		return publish.AssignOrdering(ctx, q, refs)
 	})
 	if err != nil {
 		return res, fmt.Errorf("recover batch: %w", err)

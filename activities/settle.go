@@ -36,7 +36,7 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 		Status: at.res.Status, AttemptCount: int32(at.n), LastStatusCode: nonZero(int32(at.out.Code)),
 		LastError: nonEmpty(at.out.Reason), NextAttemptAt: next, ID: d.ID, StartedAt: at.started,
 		DurationMs: int32(at.dur.Milliseconds()), ResponseBody: nonEmpty(at.out.Body), RequestHeaders: at.out.Headers,
-		LatencyBucket: int32(stats.Bucket(at.dur)),
+		LatencyBucket: int32(stats.Bucket(at.dur)), SkipExhausted: d.SkipExhausted,
 	})
 	if db.IsNotFound(err) {
 		return nil // recorded by an earlier try of this activity
@@ -52,6 +52,9 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 	}
 	if rec {
 		a.wakeWaiters(ctx, q, d, wake)
+	}
+	if at.res.Status.Terminal() {
+		a.proceed(ctx, q, d.ID, d.OrderingSeq != nil)
 	}
 	// Last: if it fails, the retried activity finds the attempt recorded
 	// and emits again (AttemptDelivery), with the endpoint's health and the

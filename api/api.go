@@ -114,6 +114,7 @@ func New(d Deps) *Server {
 	s.registerAPIKeys()
 	s.registerAuditLog()
 	s.registerEndpoints()
+	s.registerOrdering()
 	s.registerEventTypes()
 	s.registerDeliveries()
 	s.registerEvents()

@@ -27,6 +27,7 @@ type Delivery struct {
 	LastError      *string         `json:"last_error"`
 	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
 	ReplayOf       *uuid.UUID      `json:"replay_of" nullable:"true" doc:"the delivery this one replays"`
+	OrderingKey    *string         `json:"ordering_key" nullable:"true" doc:"on an ordered endpoint: the key within which it is delivered in publish order; null otherwise"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	CompletedAt    *time.Time      `json:"completed_at"`
@@ -55,7 +56,7 @@ func toDelivery(d dbq.Delivery) Delivery {
 	return Delivery{
 		ID: d.ID, EndpointID: d.EndpointID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
 		AttemptCount: int(d.AttemptCount), LastStatusCode: intPtr(d.LastStatusCode), LastError: d.LastError,
-		NextAttemptAt: d.NextAttemptAt, ReplayOf: d.ReplayOf, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		NextAttemptAt: d.NextAttemptAt, ReplayOf: d.ReplayOf, OrderingKey: d.OrderingKey, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		CompletedAt: d.CompletedAt,
 	}
 }

@@ -35,11 +35,12 @@ func (Payload) Schema(huma.Registry) *huma.Schema {
 }
 
 type publishBody struct {
-	ID         string     `json:"id,omitempty" maxLength:"255" example:"evt_2Zy8cRN1" doc:"your event id; publishing the same id again creates nothing new (generated when absent)"`
-	Type       string     `json:"type" minLength:"1" maxLength:"255" example:"comment.created" doc:"an event type from the catalogue"`
-	Payload    Payload    `json:"payload"`
-	OccurredAt *time.Time `json:"occurred_at,omitempty" doc:"when it happened (RFC 3339); default now"`
-	Channels   []string   `json:"channels,omitempty" maxItems:"5" example:"[\"eu\"]" doc:"0–5 channels of [A-Za-z0-9._:+-] (≤ 128 chars each): an endpoint with channels gets only events sharing one"`
+	ID          string     `json:"id,omitempty" maxLength:"255" example:"evt_2Zy8cRN1" doc:"your event id; publishing the same id again creates nothing new (generated when absent)"`
+	Type        string     `json:"type" minLength:"1" maxLength:"255" example:"comment.created" doc:"an event type from the catalogue"`
+	Payload     Payload    `json:"payload"`
+	OccurredAt  *time.Time `json:"occurred_at,omitempty" doc:"when it happened (RFC 3339); default now"`
+	Channels    []string   `json:"channels,omitempty" maxItems:"5" example:"[\"eu\"]" doc:"0–5 channels of [A-Za-z0-9._:+-] (≤ 128 chars each): an endpoint with channels gets only events sharing one"`
+	OrderingKey string     `json:"ordering_key,omitempty" maxLength:"128" example:"order_1234" doc:"on endpoints with ordering \"ordered\", events of one key are delivered one at a time in publish order (absent: the key \"\")"`
 }
 
 type publishInput struct {
@@ -78,7 +79,7 @@ func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*publishOu
 		return nil, err
 	}
 	ev := publish.Event{ID: in.Body.ID, Type: in.Body.Type, Payload: json.RawMessage(in.Body.Payload), OccurredAt: in.Body.OccurredAt,
-		Channels: in.Body.Channels}
+		Channels: in.Body.Channels, OrderingKey: in.Body.OrderingKey}
 	res, err := s.Publisher.PublishOnce(ctx, principalFrom(ctx).TenantID, in.IdempotencyKey, ev)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ var routeClass = map[string]string{
 	"create-portal-session": "admin-tenant",
 	"test-filter":           "tenant", "get-event-routing": "tenant", "get-webhook-stats": "tenant",
 	"revoke-admin-token": "admin",
+	"list-blocked-keys":  "tenant", "unblock-key": "tenant",
 }
 
 // bodies for operations that need one to get past validation.
@@ -46,6 +47,7 @@ var opBodies = map[string]any{
 	"create-tenant":            map[string]any{"name": "walk-" + time.Now().Format("150405.000000")},
 	"recover-webhook-endpoint": map[string]any{"since": time.Now().Add(-time.Hour)},
 	"test-filter":              map[string]any{"filter": map[string]any{}, "event": map[string]any{"type": "t", "data": map[string]any{}}},
+	"unblock-key":              map[string]any{"ordering_key": "k", "action": "skip"},
 }
 
 // tenantDigest fingerprints every row tenant A owns.
@@ -61,6 +63,7 @@ func tenantDigest(t *testing.T, env *hooklinetest.Env, tenant string) string {
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM audit_log x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.key), '') FROM idempotency_keys x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.id), '') FROM portal_sessions x WHERE tenant_id = $1",
+		"SELECT coalesce(string_agg(row_to_json(x)::text, '|' ORDER BY x.endpoint_id, x.ordering_key), '') FROM ordering_keys x WHERE tenant_id = $1",
 		"SELECT coalesce(string_agg(row_to_json(x)::text, '|'), '') FROM tenants x WHERE id = $1",
 	} {
 		var s string

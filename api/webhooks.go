@@ -32,10 +32,11 @@ type Endpoint struct {
 	EndpointControls
 	Channels []string `json:"channels" doc:"when set, only events sharing one of these channels are delivered"`
 	// TracePropagation is opt-in: the receiver learns our trace ids.
-	TracePropagation bool      `json:"trace_propagation" doc:"attempts carry W3C traceparent/tracestate naming the attempt's span (never baggage)"`
-	Filter           JSONDoc   `json:"filter" doc:"a filter over {\"type\",\"channels\",\"data\"} events must match (DESIGN §9.2 grammar); null: none"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	TracePropagation bool    `json:"trace_propagation" doc:"attempts carry W3C traceparent/tracestate naming the attempt's span (never baggage)"`
+	Filter           JSONDoc `json:"filter" doc:"a filter over {\"type\",\"channels\",\"data\"} events must match (DESIGN §9.2 grammar); null: none"`
+	EndpointOrdering
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // EndpointWithSecret is returned by create only.
@@ -56,7 +57,8 @@ func toEndpoint(e dbq.WebhookEndpoint) Endpoint {
 		MaxInFlight: int(e.MaxInFlight), RateLimit: rate, Health: string(endpoint.HealthOf(e)),
 		FailingSince: e.FailingSince, DisabledReason: e.DisabledReason, EndpointControls: toControls(e),
 		Channels: nonNilStrings(e.Channels), Filter: JSONDoc(e.Filter), TracePropagation: e.TracePropagation,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		EndpointOrdering: EndpointOrdering{Ordering: e.Ordering, OnExhausted: e.OnExhausted},
+		CreatedAt:        e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 }
 
@@ -81,6 +83,7 @@ type endpointCreateBody struct {
 	Channels         []string `json:"channels,omitempty" maxItems:"10" doc:"0–10 channels: only events sharing one are delivered"`
 	TracePropagation bool     `json:"trace_propagation,omitempty" doc:"send each attempt's traceparent/tracestate (default false)"`
 	Filter           JSONDoc  `json:"filter,omitempty" doc:"payload filter, e.g. {\"data\":{\"amount\":{\"$gte\":100}}}; ≤ 16 KiB, depth ≤ 8, ≤ 64 operators"`
+	OrderingCreateBody
 }
 
 type endpointCreateInput struct {
@@ -111,6 +114,7 @@ type endpointUpdateInput struct {
 		Channels         *[]string   `json:"channels,omitempty" maxItems:"10" doc:"replaces the channels; [] removes them"`
 		Filter           OptionalDoc `json:"filter,omitempty" doc:"replaces the filter; null removes it"`
 		TracePropagation *bool       `json:"trace_propagation,omitempty"`
+		OrderingPatchBody
 	}
 }
 
@@ -206,6 +210,7 @@ func (s *Server) createEndpoint(ctx context.Context, in *endpointCreateInput) (*
 	res, err := s.Endpoints.Create(ctx, callerFrom(ctx), in.IdempotencyKey, endpoint.CreateInput{
 		URL: b.URL, Description: b.Description, Events: b.Events, IsActive: b.IsActive, MaxInFlight: b.MaxInFlight, RateLimit: b.RateLimit,
 		Controls: b.domain(), Channels: b.Channels, Filter: json.RawMessage(b.Filter), TracePropagation: b.TracePropagation,
+		Ordering: b.Ordering, OnExhausted: b.OnExhausted,
 	}, func(c endpoint.Created) any {
 		return EndpointWithSecret{Endpoint: toEndpoint(c.Endpoint), Secret: c.Secret}
 	})
@@ -230,7 +235,7 @@ func (s *Server) getEndpoint(ctx context.Context, in *EndpointPath) (*endpointGe
 func (s *Server) updateEndpoint(ctx context.Context, in *endpointUpdateInput) (*endpointGetOutput, error) {
 	b := in.Body
 	p := endpoint.Patch{URL: b.URL, Events: b.Events, IsActive: b.IsActive, Description: b.Description, MaxInFlight: b.MaxInFlight,
-		Controls: b.domain(), Channels: b.Channels, TracePropagation: b.TracePropagation}
+		Controls: b.domain(), Channels: b.Channels, TracePropagation: b.TracePropagation, Ordering: b.Ordering, OnExhausted: b.OnExhausted}
 	if b.Filter.Set {
 		p.Filter = &endpoint.Change[json.RawMessage]{Value: b.Filter.Value}
 	}

@@ -20,6 +20,8 @@ type DeliveryInput struct {
 	// activity executed by the worker running the workflow task, which
 	// needs a fraction of the history events and task round trips.
 	RemoteAttempts bool `json:"remote_attempts,omitempty"`
+	// FromAttempt is the attempt a continued run starts at (0: the first).
+	FromAttempt int `json:"from_attempt,omitempty"`
 }
 
 // DeliveryResult is the final state, for the Temporal UI.
@@ -65,7 +67,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
 
 	status := delivery.Pending
-	for n := 1; ; {
+	for n := max(in.FromAttempt, 1); ; {
 		res, cancelled, err := runAttempt(ctx, in, n, cancelCh)
 		if cancelled {
 			return cancelledResult(ctx, n-1)
@@ -79,6 +81,13 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			// lease resumes the wait early.
 			if waitFor(ctx, res.NextDelay, cancelCh, resumeCh, wakeCh) {
 				return cancelledResult(ctx, n-1)
+			}
+			// A long wait (a key blocked for days) asks again and again:
+			// the history stays bounded by going on in a new run.
+			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				next := in
+				next.FromAttempt = n
+				return DeliveryResult{}, workflow.NewContinueAsNewError(ctx, DeliveryWorkflow, next)
 			}
 			continue
 		}

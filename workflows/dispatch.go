@@ -238,6 +238,27 @@ func (d *Dispatcher) Wake(ctx context.Context, ids []uuid.UUID) { d.signal(ctx, 
 // Resume signals SignalResume to deliveries waiting for capacity, best effort.
 func (d *Dispatcher) Resume(ctx context.Context, ids []uuid.UUID) { d.signal(ctx, ids, SignalResume) }
 
+// Proceed tells the next delivery of an ordered key that its turn came:
+// SignalResume, starting its workflow with the signal if it never started
+// (its publisher died before starting it), best effort.
+func (d *Dispatcher) Proceed(ctx context.Context, next delivery.Ref) {
+	ctx = context.WithoutCancel(ctx) // the change is committed; finish telling the workflow
+	opts := d.StartOptions(next)
+	opts.EnableEagerStart = false // not supported with a signal
+	err := retryTransient(ctx, func() error {
+		_, err := d.Client.SignalWithStartWorkflow(ctx, opts.ID, SignalResume, nil, opts, DeliveryWorkflow,
+			DeliveryInput{DeliveryID: next.ID, RemoteAttempts: d.RemoteAttempts})
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return nil // it ran and completed: nothing waits
+		}
+		return err
+	})
+	if err != nil && d.Logger != nil {
+		d.Logger.WarnContext(ctx, "telling the next delivery of an ordered key failed; it asks again at its timer", "delivery_id", next.ID, "err", err)
+	}
+}
+
 func (d *Dispatcher) signal(ctx context.Context, ids []uuid.UUID, name string) {
 	ctx = context.WithoutCancel(ctx) // the change is committed; finish telling the workflows
 	err := d.each(len(ids), func(i int) error {

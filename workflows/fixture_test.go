@@ -63,6 +63,7 @@ func newFixture(t *testing.T, reply func(n int, w http.ResponseWriter, body []by
 	if _, err := q.CreateEndpoint(ctx, dbq.CreateEndpointParams{
 		ID: f.endpointID, TenantID: tn.ID, Url: rc.URL, Events: []string{"*"}, IsActive: true,
 		SecretCiphertext: box.SealEndpointSecret(tn.ID, f.endpointID, f.secret), MaxInFlight: 10,
+		Ordering: delivery.Unordered, OnExhausted: delivery.Block,
 	}); err != nil {
 		t.Fatal(err)
 	}

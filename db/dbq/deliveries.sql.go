@@ -109,6 +109,9 @@ const deleteOldDeliveries = `-- name: DeleteOldDeliveries :execrows
 DELETE FROM deliveries WHERE id IN (
     SELECT d.id FROM deliveries d
     WHERE d.created_at < $1 AND d.status IN ('succeeded', 'failed', 'dead_letter')
+      -- A blocked head of an ordered key stays until it is unblocked:
+      -- removing it would let the key move on unasked.
+      AND (d.ordering_seq IS NULL OR d.order_done)
     LIMIT $2
 )
 `
@@ -209,7 +212,11 @@ func (q *Queries) FanOutDeliveries(ctx context.Context, arg FanOutDeliveriesPara
 
 const getAttemptContext = `-- name: GetAttemptContext :one
 SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
-       hookline_gate($1, $2::integer, $3::integer, $4::integer, $5::integer)::bigint AS wait_ms,
+       coalesce(o.behind, false)::boolean AS order_waiting,
+       -- A delivery behind an open one of its key waits for its turn
+       -- before it asks the flow gate (and takes no lease).
+       (CASE WHEN o.behind THEN $1::bigint
+             ELSE hookline_gate($2, $3::integer, $4::integer, $5::integer, $6::integer) END)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
@@ -218,14 +225,18 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
+       coalesce(e.on_exhausted = 'skip', false)::boolean AS skip_exhausted, d.ordering_seq,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
 LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
-WHERE d.id = $1
+CROSS JOIN LATERAL (SELECT (d.ordering_seq IS NOT NULL AND d.status = 'pending' AND d.attempt_count = 0
+    AND hookline_behind(d.endpoint_id, d.ordering_key, d.ordering_seq)) AS behind) o
+WHERE d.id = $2
 `
 
 type GetAttemptContextParams struct {
+	OrderWaitMs      int64
 	ID               uuid.UUID
 	Attempt          int32
 	LeaseMs          int32
@@ -235,6 +246,7 @@ type GetAttemptContextParams struct {
 
 type GetAttemptContextRow struct {
 	AsyncCommit         string
+	OrderWaiting        bool
 	WaitMs              int64
 	ID                  uuid.UUID
 	TenantID            uuid.UUID
@@ -262,6 +274,8 @@ type GetAttemptContextRow struct {
 	RetrySchedule       []string
 	TimeoutSeconds      *int32
 	TracePropagation    *bool
+	SkipExhausted       bool
+	OrderingSeq         *int64
 	EventPayload        []byte
 	EventOccurredAt     *time.Time
 }
@@ -274,6 +288,7 @@ type GetAttemptContextRow struct {
 // is soft state a crash may lose at the price of one attempt over a limit.
 func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextParams) (GetAttemptContextRow, error) {
 	row := q.db.QueryRow(ctx, getAttemptContext,
+		arg.OrderWaitMs,
 		arg.ID,
 		arg.Attempt,
 		arg.LeaseMs,
@@ -283,6 +298,7 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 	var i GetAttemptContextRow
 	err := row.Scan(
 		&i.AsyncCommit,
+		&i.OrderWaiting,
 		&i.WaitMs,
 		&i.ID,
 		&i.TenantID,
@@ -310,14 +326,45 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
 		&i.TracePropagation,
+		&i.SkipExhausted,
+		&i.OrderingSeq,
 		&i.EventPayload,
 		&i.EventOccurredAt,
 	)
 	return i, err
 }
 
+const getBlockedHead = `-- name: GetBlockedHead :one
+SELECT h.id FROM deliveries h
+JOIN webhook_endpoints e ON e.id = h.endpoint_id AND e.tenant_id = h.tenant_id
+WHERE h.tenant_id = $1 AND h.endpoint_id = $2 AND h.ordering_key = $3::text
+  AND h.ordering_seq IS NOT NULL AND NOT h.order_done
+  AND h.status IN ('failed', 'dead_letter') AND e.ordering = 'ordered' AND e.on_exhausted = 'block'
+  AND NOT EXISTS (SELECT 1 FROM deliveries p
+                  WHERE p.endpoint_id = h.endpoint_id AND p.ordering_key = h.ordering_key
+                    AND p.ordering_seq < h.ordering_seq AND p.ordering_seq IS NOT NULL AND NOT p.order_done)
+ORDER BY h.ordering_seq
+LIMIT 1
+FOR UPDATE OF h
+`
+
+type GetBlockedHeadParams struct {
+	TenantID    uuid.UUID
+	EndpointID  uuid.UUID
+	OrderingKey string
+}
+
+// The head of one key when it blocks the key (failed or dead-lettered, on
+// an ordered endpoint that blocks), locked for unblock-key.
+func (q *Queries) GetBlockedHead(ctx context.Context, arg GetBlockedHeadParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, getBlockedHead, arg.TenantID, arg.EndpointID, arg.OrderingKey)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const getDelivery = `-- name: GetDelivery :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id, ordering_key, ordering_seq, order_done FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND id = $3
 `
 
@@ -350,12 +397,15 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Deliv
 		&i.RateSlot,
 		&i.Test,
 		&i.RecoveryID,
+		&i.OrderingKey,
+		&i.OrderingSeq,
+		&i.OrderDone,
 	)
 	return i, err
 }
 
 const getDeliveryByID = `-- name: GetDeliveryByID :one
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries WHERE id = $1
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id, ordering_key, ordering_seq, order_done FROM deliveries WHERE id = $1
 `
 
 func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, error) {
@@ -381,6 +431,9 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 		&i.RateSlot,
 		&i.Test,
 		&i.RecoveryID,
+		&i.OrderingKey,
+		&i.OrderingSeq,
+		&i.OrderDone,
 	)
 	return i, err
 }
@@ -388,7 +441,7 @@ func (q *Queries) GetDeliveryByID(ctx context.Context, id uuid.UUID) (Delivery, 
 const insertDelivery = `-- name: InsertDelivery :one
 INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, test)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id
+RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id, ordering_key, ordering_seq, order_done
 `
 
 type InsertDeliveryParams struct {
@@ -432,6 +485,53 @@ func (q *Queries) InsertDelivery(ctx context.Context, arg InsertDeliveryParams) 
 		&i.RateSlot,
 		&i.Test,
 		&i.RecoveryID,
+		&i.OrderingKey,
+		&i.OrderingSeq,
+		&i.OrderDone,
+	)
+	return i, err
+}
+
+const insertHeadRetry = `-- name: InsertHeadRetry :one
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, ordering_key, ordering_seq)
+SELECT $1, h.tenant_id, h.endpoint_id, h.event_id, h.event_type, h.id, h.ordering_key, h.ordering_seq
+FROM deliveries h WHERE h.id = $2
+RETURNING id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id, ordering_key, ordering_seq, order_done
+`
+
+type InsertHeadRetryParams struct {
+	NewID  uuid.UUID
+	HeadID uuid.UUID
+}
+
+// unblock-key retry: a replay of the blocked head that takes its place in
+// the key (the same number), attempted on a fresh schedule.
+func (q *Queries) InsertHeadRetry(ctx context.Context, arg InsertHeadRetryParams) (Delivery, error) {
+	row := q.db.QueryRow(ctx, insertHeadRetry, arg.NewID, arg.HeadID)
+	var i Delivery
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.EndpointID,
+		&i.EventID,
+		&i.EventType,
+		&i.Status,
+		&i.AttemptCount,
+		&i.LastStatusCode,
+		&i.LastError,
+		&i.NextAttemptAt,
+		&i.ReplayOf,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CompletedAt,
+		&i.WaitingSince,
+		&i.WokenAt,
+		&i.RateSlot,
+		&i.Test,
+		&i.RecoveryID,
+		&i.OrderingKey,
+		&i.OrderingSeq,
+		&i.OrderDone,
 	)
 	return i, err
 }
@@ -484,8 +584,70 @@ func (q *Queries) InsertRecoveryReplays(ctx context.Context, arg InsertRecoveryR
 	return items, nil
 }
 
+const listBlockedKeys = `-- name: ListBlockedKeys :many
+WITH heads AS (
+    SELECT DISTINCT ON (d.ordering_key) d.ordering_key, d.id, d.status, d.completed_at, d.updated_at, d.ordering_seq
+    FROM deliveries d
+    WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.ordering_seq IS NOT NULL AND NOT d.order_done
+    ORDER BY d.ordering_key, d.ordering_seq
+)
+SELECT h.ordering_key::text AS ordering_key, h.id AS delivery_id, h.status,
+       coalesce(h.completed_at, h.updated_at)::timestamptz AS blocked_since,
+       (SELECT count(*) FROM deliveries w
+        WHERE w.tenant_id = $1 AND w.endpoint_id = $2 AND w.ordering_key = h.ordering_key
+          AND w.ordering_seq > h.ordering_seq AND w.ordering_seq IS NOT NULL AND NOT w.order_done) AS waiting
+FROM heads h
+JOIN webhook_endpoints e ON e.id = $2 AND e.tenant_id = $1
+WHERE h.status IN ('failed', 'dead_letter') AND e.on_exhausted = 'block' AND e.ordering = 'ordered'
+ORDER BY blocked_since, h.ordering_key
+LIMIT $3
+`
+
+type ListBlockedKeysParams struct {
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	RowLimit   int32
+}
+
+type ListBlockedKeysRow struct {
+	OrderingKey  string
+	DeliveryID   uuid.UUID
+	Status       string
+	BlockedSince time.Time
+	Waiting      int64
+}
+
+// The keys of an ordered endpoint whose head (first open delivery) failed
+// or dead-lettered and holds the rest back (on_exhausted = block), with how
+// many wait behind it.
+func (q *Queries) ListBlockedKeys(ctx context.Context, arg ListBlockedKeysParams) ([]ListBlockedKeysRow, error) {
+	rows, err := q.db.Query(ctx, listBlockedKeys, arg.TenantID, arg.EndpointID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListBlockedKeysRow{}
+	for rows.Next() {
+		var i ListBlockedKeysRow
+		if err := rows.Scan(
+			&i.OrderingKey,
+			&i.DeliveryID,
+			&i.Status,
+			&i.BlockedSince,
+			&i.Waiting,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listDeliveries = `-- name: ListDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id FROM deliveries
+SELECT id, tenant_id, endpoint_id, event_id, event_type, status, attempt_count, last_status_code, last_error, next_attempt_at, replay_of, created_at, updated_at, completed_at, waiting_since, woken_at, rate_slot, test, recovery_id, ordering_key, ordering_seq, order_done FROM deliveries
 WHERE tenant_id = $1
   AND endpoint_id = $2
   AND ($3::text IS NULL OR status = $3::text)
@@ -550,6 +712,9 @@ func (q *Queries) ListDeliveries(ctx context.Context, arg ListDeliveriesParams) 
 			&i.RateSlot,
 			&i.Test,
 			&i.RecoveryID,
+			&i.OrderingKey,
+			&i.OrderingSeq,
+			&i.OrderDone,
 		); err != nil {
 			return nil, err
 		}
@@ -628,9 +793,46 @@ func (q *Queries) ListOpenEndpointDeliveries(ctx context.Context, arg ListOpenEn
 	return items, nil
 }
 
+const listOrderWaiters = `-- name: ListOrderWaiters :many
+SELECT id FROM deliveries
+WHERE endpoint_id = $1 AND ordering_seq IS NOT NULL AND NOT order_done AND status = 'pending'
+LIMIT $2
+`
+
+type ListOrderWaitersParams struct {
+	EndpointID uuid.UUID
+	RowLimit   int32
+}
+
+// Deliveries of an ordered endpoint waiting for their turn (to wake when
+// the endpoint's ordering rules change).
+func (q *Queries) ListOrderWaiters(ctx context.Context, arg ListOrderWaitersParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listOrderWaiters, arg.EndpointID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listOverdueDeliveries = `-- name: ListOverdueDeliveries :many
 SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
 WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < $1::timestamptz
+  -- A delivery waiting for its turn in an ordered key is not overdue: the
+  -- one before it wakes (or starts) it when it is done.
+  AND NOT (ordering_seq IS NOT NULL AND status = 'pending' AND attempt_count = 0
+           AND hookline_behind(endpoint_id, ordering_key, ordering_seq))
 ORDER BY coalesce(next_attempt_at, created_at)
 LIMIT $2
 `
@@ -763,6 +965,37 @@ func (q *Queries) ListRecoverable(ctx context.Context, arg ListRecoverableParams
 	return items, nil
 }
 
+const nextInKey = `-- name: NextInKey :one
+SELECT n.id, n.tenant_id, n.endpoint_id, n.event_type
+FROM deliveries d
+JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
+                 AND n.ordering_seq > d.ordering_seq AND n.ordering_seq IS NOT NULL AND NOT n.order_done
+WHERE d.id = $1 AND d.ordering_seq IS NOT NULL AND d.order_done
+ORDER BY n.ordering_seq
+LIMIT 1
+`
+
+type NextInKeyRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	EventType  string
+}
+
+// The first open delivery of a key after delivery @id, when @id lets its
+// key move on (it succeeded, or failed and was skipped): the one to wake.
+func (q *Queries) NextInKey(ctx context.Context, id uuid.UUID) (NextInKeyRow, error) {
+	row := q.db.QueryRow(ctx, nextInKey, id)
+	var i NextInKeyRow
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.EndpointID,
+		&i.EventType,
+	)
+	return i, err
+}
+
 const noteRetrying = `-- name: NoteRetrying :exec
 UPDATE deliveries SET last_error = $1::text, updated_at = now()
 WHERE id = ANY($2::uuid[]) AND status IN ('pending', 'in_flight')
@@ -782,22 +1015,22 @@ func (q *Queries) NoteRetrying(ctx context.Context, arg NoteRetryingParams) erro
 const recordAttempt = `-- name: RecordAttempt :one
 WITH attempt AS (
     INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body, request_headers)
-    SELECT d.id, $2, d.tenant_id, $7, $8,
-           $3, $4, $9, $10::text[]
-    FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
+    SELECT d.id, $2, d.tenant_id, $8, $9,
+           $3, $4, $10, $11::text[]
+    FROM deliveries d WHERE d.id = $7 AND d.attempt_count < $2
     ON CONFLICT (delivery_id, number) DO NOTHING
     RETURNING delivery_id
 ), released AS (
-    DELETE FROM delivery_leases WHERE delivery_id = $6
+    DELETE FROM delivery_leases WHERE delivery_id = $7
 ), stat AS (
     -- The endpoint's stats for this minute, only when the attempt is new.
     INSERT INTO endpoint_stats AS s (tenant_id, endpoint_id, minute, attempts, succeeded, failed, dead_letter,
         l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
     SELECT d.tenant_id, d.endpoint_id, date_trunc('minute', now()), 1,
         ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
-        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
-        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
-        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
+        ($12::int = 1)::int, ($12 = 2)::int, ($12 = 3)::int, ($12 = 4)::int,
+        ($12 = 5)::int, ($12 = 6)::int, ($12 = 7)::int, ($12 = 8)::int,
+        ($12 = 9)::int, ($12 = 10)::int, ($12 = 11)::int, ($12 = 12)::int
     FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
     ON CONFLICT (endpoint_id, minute) DO UPDATE SET
         attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
@@ -811,9 +1044,9 @@ WITH attempt AS (
         l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
     SELECT d.tenant_id, d.endpoint_id, date_trunc('hour', now()), 1,
         ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
-        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
-        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
-        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
+        ($12::int = 1)::int, ($12 = 2)::int, ($12 = 3)::int, ($12 = 4)::int,
+        ($12 = 5)::int, ($12 = 6)::int, ($12 = 7)::int, ($12 = 8)::int,
+        ($12 = 9)::int, ($12 = 10)::int, ($12 = 11)::int, ($12 = 12)::int
     FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
     ON CONFLICT (endpoint_id, hour) DO UPDATE SET
         attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
@@ -830,8 +1063,9 @@ UPDATE deliveries SET
     next_attempt_at = $5,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
-WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
+    order_done = $1 = 'succeeded' OR ($1 IN ('failed', 'dead_letter') AND $6::boolean)
+WHERE deliveries.id = $7 AND deliveries.attempt_count < $2
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters
 `
 
@@ -841,6 +1075,7 @@ type RecordAttemptParams struct {
 	LastStatusCode *int32
 	LastError      *string
 	NextAttemptAt  *time.Time
+	SkipExhausted  bool
 	ID             uuid.UUID
 	StartedAt      time.Time
 	DurationMs     int32
@@ -861,6 +1096,7 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 		arg.LastStatusCode,
 		arg.LastError,
 		arg.NextAttemptAt,
+		arg.SkipExhausted,
 		arg.ID,
 		arg.StartedAt,
 		arg.DurationMs,
@@ -871,6 +1107,33 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 	var tenant_has_waiters bool
 	err := row.Scan(&tenant_has_waiters)
 	return tenant_has_waiters, err
+}
+
+const releaseOrderHead = `-- name: ReleaseOrderHead :one
+UPDATE deliveries SET order_done = true, updated_at = now()
+WHERE id = $1 AND tenant_id = $2 AND endpoint_id = $3
+  AND status IN ('failed', 'dead_letter') AND ordering_seq IS NOT NULL AND NOT order_done
+RETURNING id, ordering_key, ordering_seq
+`
+
+type ReleaseOrderHeadParams struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+}
+
+type ReleaseOrderHeadRow struct {
+	ID          uuid.UUID
+	OrderingKey *string
+	OrderingSeq *int64
+}
+
+// unblock-key skip: the key's blocked head lets it move on.
+func (q *Queries) ReleaseOrderHead(ctx context.Context, arg ReleaseOrderHeadParams) (ReleaseOrderHeadRow, error) {
+	row := q.db.QueryRow(ctx, releaseOrderHead, arg.ID, arg.TenantID, arg.EndpointID)
+	var i ReleaseOrderHeadRow
+	err := row.Scan(&i.ID, &i.OrderingKey, &i.OrderingSeq)
+	return i, err
 }
 
 const routeFiltered = `-- name: RouteFiltered :many
@@ -932,8 +1195,10 @@ UPDATE deliveries SET
     next_attempt_at = NULL,
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
-WHERE id = $3 AND status IN ('pending', 'in_flight')
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
+    order_done = $1 = 'succeeded' OR ($1 IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND e.on_exhausted = 'skip'))
+WHERE deliveries.id = $3 AND deliveries.status IN ('pending', 'in_flight')
 `
 
 type SetDeliveryStatusParams struct {

@@ -37,7 +37,7 @@ func (q *Queries) DeleteOrphanEvents(ctx context.Context, arg DeleteOrphanEvents
 }
 
 const getEvent = `-- name: GetEvent :one
-SELECT tenant_id, id, type, payload, occurred_at, created_at, channels FROM events WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, type, payload, occurred_at, created_at, channels, ordering_key FROM events WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEventParams struct {
@@ -56,24 +56,26 @@ func (q *Queries) GetEvent(ctx context.Context, arg GetEventParams) (Event, erro
 		&i.OccurredAt,
 		&i.CreatedAt,
 		&i.Channels,
+		&i.OrderingKey,
 	)
 	return i, err
 }
 
 const insertEvent = `-- name: InsertEvent :one
-INSERT INTO events (tenant_id, id, type, payload, occurred_at, channels)
-VALUES ($1, $2, $3, $4, $5, coalesce($6::text[], '{}'))
+INSERT INTO events (tenant_id, id, type, payload, occurred_at, channels, ordering_key)
+VALUES ($1, $2, $3, $4, $5, coalesce($6::text[], '{}'), $7)
 ON CONFLICT (tenant_id, id) DO NOTHING
-RETURNING tenant_id, id, type, payload, occurred_at, created_at, channels
+RETURNING tenant_id, id, type, payload, occurred_at, created_at, channels, ordering_key
 `
 
 type InsertEventParams struct {
-	TenantID   uuid.UUID
-	ID         string
-	Type       string
-	Payload    []byte
-	OccurredAt time.Time
-	Channels   []string
+	TenantID    uuid.UUID
+	ID          string
+	Type        string
+	Payload     []byte
+	OccurredAt  time.Time
+	Channels    []string
+	OrderingKey string
 }
 
 // Returns no row when the producer's id was already published (idempotent publish).
@@ -85,6 +87,7 @@ func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (Event
 		arg.Payload,
 		arg.OccurredAt,
 		arg.Channels,
+		arg.OrderingKey,
 	)
 	var i Event
 	err := row.Scan(
@@ -95,6 +98,7 @@ func (q *Queries) InsertEvent(ctx context.Context, arg InsertEventParams) (Event
 		&i.OccurredAt,
 		&i.CreatedAt,
 		&i.Channels,
+		&i.OrderingKey,
 	)
 	return i, err
 }

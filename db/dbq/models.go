@@ -55,6 +55,9 @@ type Delivery struct {
 	RateSlot       *time.Time
 	Test           bool
 	RecoveryID     *uuid.UUID
+	OrderingKey    *string
+	OrderingSeq    *int64
+	OrderDone      bool
 }
 
 type DeliveryAttempt struct {
@@ -128,13 +131,14 @@ type EndpointStatsHourly struct {
 }
 
 type Event struct {
-	TenantID   uuid.UUID
-	ID         string
-	Type       string
-	Payload    []byte
-	OccurredAt time.Time
-	CreatedAt  time.Time
-	Channels   []string
+	TenantID    uuid.UUID
+	ID          string
+	Type        string
+	Payload     []byte
+	OccurredAt  time.Time
+	CreatedAt   time.Time
+	Channels    []string
+	OrderingKey string
 }
 
 type EventRoute struct {
@@ -167,6 +171,13 @@ type IdempotencyKey struct {
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
 	LockToken          uuid.UUID
+}
+
+type OrderingKey struct {
+	EndpointID  uuid.UUID
+	OrderingKey string
+	TenantID    uuid.UUID
+	LastSeq     int64
 }
 
 type PortalSession struct {
@@ -236,6 +247,8 @@ type WebhookEndpoint struct {
 	Channels                  []string
 	Filter                    []byte
 	TracePropagation          bool
+	Ordering                  delivery.Ordering
+	OnExhausted               delivery.OnExhausted
 }
 
 type WebhookEndpointPreviousSecret struct {

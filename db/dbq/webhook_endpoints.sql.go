@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 const anyEndpointSecret = `-- name: AnyEndpointSecret :one
@@ -92,12 +93,12 @@ func (q *Queries) CountEndpoints(ctx context.Context, tenantID uuid.UUID) (int64
 const createEndpoint = `-- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
     headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter,
-    trace_propagation)
+    trace_propagation, ordering, on_exhausted)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
     coalesce($10::jsonb, '{}'), coalesce($11::text[], '{}'), $12, $13, $14, $15,
     $16, $17, coalesce($18::text[], '{}'), $19,
-    coalesce($20::boolean, false))
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
+    coalesce($20::boolean, false), $21, $22)
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted
 `
 
 type CreateEndpointParams struct {
@@ -121,6 +122,8 @@ type CreateEndpointParams struct {
 	Channels          []string
 	Filter            []byte
 	TracePropagation  *bool
+	Ordering          delivery.Ordering
+	OnExhausted       delivery.OnExhausted
 }
 
 func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) (WebhookEndpoint, error) {
@@ -145,6 +148,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		arg.Channels,
 		arg.Filter,
 		arg.TracePropagation,
+		arg.Ordering,
+		arg.OnExhausted,
 	)
 	var i WebhookEndpoint
 	err := row.Scan(
@@ -182,6 +187,8 @@ func (q *Queries) CreateEndpoint(ctx context.Context, arg CreateEndpointParams) 
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
@@ -206,7 +213,7 @@ func (q *Queries) DeleteEndpoint(ctx context.Context, arg DeleteEndpointParams) 
 const disableFailingEndpoint = `-- name: DisableFailingEndpoint :one
 UPDATE webhook_endpoints SET is_active = false, disabled_reason = 'failing', updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND is_active AND failing_since < $3::timestamptz
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted
 `
 
 type DisableFailingEndpointParams struct {
@@ -254,12 +261,14 @@ func (q *Queries) DisableFailingEndpoint(ctx context.Context, arg DisableFailing
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
 
 const getEndpoint = `-- name: GetEndpoint :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2
 `
 
 type GetEndpointParams struct {
@@ -305,12 +314,14 @@ func (q *Queries) GetEndpoint(ctx context.Context, arg GetEndpointParams) (Webho
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
 
 const getEndpointForUpdate = `-- name: GetEndpointForUpdate :one
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetEndpointForUpdateParams struct {
@@ -356,12 +367,14 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
 
 const listEndpoints = `-- name: ListEndpoints :many
-SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation FROM webhook_endpoints WHERE tenant_id = $1
+SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted FROM webhook_endpoints WHERE tenant_id = $1
 ORDER BY created_at DESC, id DESC
 `
 
@@ -409,6 +422,8 @@ func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]Webh
 			&i.Channels,
 			&i.Filter,
 			&i.TracePropagation,
+			&i.Ordering,
+			&i.OnExhausted,
 		); err != nil {
 			return nil, err
 		}
@@ -522,7 +537,7 @@ UPDATE webhook_endpoints SET
     last_verification_reason = $2,
     updated_at = now()
 WHERE tenant_id = $3 AND id = $4
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted
 `
 
 type RecordEndpointVerificationParams struct {
@@ -575,6 +590,8 @@ func (q *Queries) RecordEndpointVerification(ctx context.Context, arg RecordEndp
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
@@ -584,7 +601,7 @@ UPDATE webhook_endpoints SET
     secret_ciphertext = $1,
     updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted
 `
 
 type RotateEndpointSecretParams struct {
@@ -631,6 +648,8 @@ func (q *Queries) RotateEndpointSecret(ctx context.Context, arg RotateEndpointSe
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }
@@ -657,6 +676,8 @@ UPDATE webhook_endpoints SET
     channels = coalesce($16::text[], '{}'),
     filter = $17,
     trace_propagation = $18,
+    ordering = $19,
+    on_exhausted = $20,
     failing_since = CASE WHEN $4 AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN $4 THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN $4 AND NOT is_active THEN 0 ELSE consecutive_failures END,
@@ -664,8 +685,8 @@ UPDATE webhook_endpoints SET
     breaker_cooldown_seconds = CASE WHEN $4 AND NOT is_active THEN 0 ELSE breaker_cooldown_seconds END,
     breaker_prober = CASE WHEN $4 AND NOT is_active THEN NULL ELSE breaker_prober END,
     updated_at = now()
-WHERE tenant_id = $19 AND id = $20
-RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation
+WHERE tenant_id = $21 AND id = $22
+RETURNING id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted
 `
 
 type UpdateEndpointParams struct {
@@ -687,6 +708,8 @@ type UpdateEndpointParams struct {
 	Channels          []string
 	Filter            []byte
 	TracePropagation  bool
+	Ordering          delivery.Ordering
+	OnExhausted       delivery.OnExhausted
 	TenantID          uuid.UUID
 	ID                uuid.UUID
 }
@@ -712,6 +735,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		arg.Channels,
 		arg.Filter,
 		arg.TracePropagation,
+		arg.Ordering,
+		arg.OnExhausted,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -751,6 +776,8 @@ func (q *Queries) UpdateEndpoint(ctx context.Context, arg UpdateEndpointParams) 
 		&i.Channels,
 		&i.Filter,
 		&i.TracePropagation,
+		&i.Ordering,
+		&i.OnExhausted,
 	)
 	return i, err
 }

@@ -107,8 +107,10 @@ UPDATE deliveries SET
     next_attempt_at = NULL,
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
-WHERE id = @id AND status IN ('pending', 'in_flight');
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
+    order_done = @status = 'succeeded' OR (@status IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND e.on_exhausted = 'skip'))
+WHERE deliveries.id = @id AND deliveries.status IN ('pending', 'in_flight');
 
 -- name: NoteRetrying :exec
 -- Shows an infrastructure retry on an open delivery while it lasts.
@@ -120,6 +122,10 @@ WHERE id = ANY(@ids::uuid[]) AND status IN ('pending', 'in_flight');
 -- never have started, in_flight ones whose retry timer should have fired.
 SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
 WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < @older_than::timestamptz
+  -- A delivery waiting for its turn in an ordered key is not overdue: the
+  -- one before it wakes (or starts) it when it is done.
+  AND NOT (ordering_seq IS NOT NULL AND status = 'pending' AND attempt_count = 0
+           AND hookline_behind(endpoint_id, ordering_key, ordering_seq))
 ORDER BY coalesce(next_attempt_at, created_at)
 LIMIT @row_limit;
 
@@ -151,6 +157,9 @@ WHERE tenant_id = @tenant_id AND endpoint_id = @endpoint_id AND status IN ('pend
 DELETE FROM deliveries WHERE id IN (
     SELECT d.id FROM deliveries d
     WHERE d.created_at < @cutoff AND d.status IN ('succeeded', 'failed', 'dead_letter')
+      -- A blocked head of an ordered key stays until it is unblocked:
+      -- removing it would let the key move on unasked.
+      AND (d.ordering_seq IS NULL OR d.order_done)
     LIMIT @batch_size
 );
 
@@ -162,7 +171,11 @@ DELETE FROM deliveries WHERE id IN (
 -- the tenant's lock until commit, and what it writes (a lease, a rate slot)
 -- is soft state a crash may lose at the price of one attempt over a limit.
 SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
-       hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer)::bigint AS wait_ms,
+       coalesce(o.behind, false)::boolean AS order_waiting,
+       -- A delivery behind an open one of its key waits for its turn
+       -- before it asks the flow gate (and takes no lease).
+       (CASE WHEN o.behind THEN @order_wait_ms::bigint
+             ELSE hookline_gate(@id, @attempt::integer, @lease_ms::integer, @tenant_cap::integer, @breaker_threshold::integer) END)::bigint AS wait_ms,
        d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.status, d.attempt_count,
        d.last_status_code, d.last_error, d.next_attempt_at, d.created_at,
        e.url AS endpoint_url, e.is_active AS endpoint_active, e.secret_ciphertext, d.test,
@@ -171,10 +184,13 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
+       coalesce(e.on_exhausted = 'skip', false)::boolean AS skip_exhausted, d.ordering_seq,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
 LEFT JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.id = d.event_id
+CROSS JOIN LATERAL (SELECT (d.ordering_seq IS NOT NULL AND d.status = 'pending' AND d.attempt_count = 0
+    AND hookline_behind(d.endpoint_id, d.ordering_key, d.ordering_seq)) AS behind) o
 WHERE d.id = @id;
 
 -- name: RecordAttempt :one
@@ -233,7 +249,8 @@ UPDATE deliveries SET
     next_attempt_at = sqlc.narg('next_attempt_at'),
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
-    waiting_since = NULL, woken_at = NULL, rate_slot = NULL
+    waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
+    order_done = @status = 'succeeded' OR (@status IN ('failed', 'dead_letter') AND @skip_exhausted::boolean)
 WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters;
 
@@ -251,3 +268,72 @@ WITH picked AS (
 UPDATE deliveries d SET woken_at = now()
 FROM picked WHERE d.id = picked.id
 RETURNING d.id;
+
+-- name: NextInKey :one
+-- The first open delivery of a key after delivery @id, when @id lets its
+-- key move on (it succeeded, or failed and was skipped): the one to wake.
+SELECT n.id, n.tenant_id, n.endpoint_id, n.event_type
+FROM deliveries d
+JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
+                 AND n.ordering_seq > d.ordering_seq AND n.ordering_seq IS NOT NULL AND NOT n.order_done
+WHERE d.id = @id AND d.ordering_seq IS NOT NULL AND d.order_done
+ORDER BY n.ordering_seq
+LIMIT 1;
+
+-- name: ListBlockedKeys :many
+-- The keys of an ordered endpoint whose head (first open delivery) failed
+-- or dead-lettered and holds the rest back (on_exhausted = block), with how
+-- many wait behind it.
+WITH heads AS (
+    SELECT DISTINCT ON (d.ordering_key) d.ordering_key, d.id, d.status, d.completed_at, d.updated_at, d.ordering_seq
+    FROM deliveries d
+    WHERE d.tenant_id = @tenant_id AND d.endpoint_id = @endpoint_id AND d.ordering_seq IS NOT NULL AND NOT d.order_done
+    ORDER BY d.ordering_key, d.ordering_seq
+)
+SELECT h.ordering_key::text AS ordering_key, h.id AS delivery_id, h.status,
+       coalesce(h.completed_at, h.updated_at)::timestamptz AS blocked_since,
+       (SELECT count(*) FROM deliveries w
+        WHERE w.tenant_id = @tenant_id AND w.endpoint_id = @endpoint_id AND w.ordering_key = h.ordering_key
+          AND w.ordering_seq > h.ordering_seq AND w.ordering_seq IS NOT NULL AND NOT w.order_done) AS waiting
+FROM heads h
+JOIN webhook_endpoints e ON e.id = @endpoint_id AND e.tenant_id = @tenant_id
+WHERE h.status IN ('failed', 'dead_letter') AND e.on_exhausted = 'block' AND e.ordering = 'ordered'
+ORDER BY blocked_since, h.ordering_key
+LIMIT @row_limit;
+
+-- name: ReleaseOrderHead :one
+-- unblock-key skip: the key's blocked head lets it move on.
+UPDATE deliveries SET order_done = true, updated_at = now()
+WHERE id = @id AND tenant_id = @tenant_id AND endpoint_id = @endpoint_id
+  AND status IN ('failed', 'dead_letter') AND ordering_seq IS NOT NULL AND NOT order_done
+RETURNING id, ordering_key, ordering_seq;
+
+-- name: InsertHeadRetry :one
+-- unblock-key retry: a replay of the blocked head that takes its place in
+-- the key (the same number), attempted on a fresh schedule.
+INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_type, replay_of, ordering_key, ordering_seq)
+SELECT @new_id, h.tenant_id, h.endpoint_id, h.event_id, h.event_type, h.id, h.ordering_key, h.ordering_seq
+FROM deliveries h WHERE h.id = @head_id
+RETURNING *;
+
+-- name: ListOrderWaiters :many
+-- Deliveries of an ordered endpoint waiting for their turn (to wake when
+-- the endpoint's ordering rules change).
+SELECT id FROM deliveries
+WHERE endpoint_id = @endpoint_id AND ordering_seq IS NOT NULL AND NOT order_done AND status = 'pending'
+LIMIT @row_limit;
+
+-- name: GetBlockedHead :one
+-- The head of one key when it blocks the key (failed or dead-lettered, on
+-- an ordered endpoint that blocks), locked for unblock-key.
+SELECT h.id FROM deliveries h
+JOIN webhook_endpoints e ON e.id = h.endpoint_id AND e.tenant_id = h.tenant_id
+WHERE h.tenant_id = @tenant_id AND h.endpoint_id = @endpoint_id AND h.ordering_key = @ordering_key::text
+  AND h.ordering_seq IS NOT NULL AND NOT h.order_done
+  AND h.status IN ('failed', 'dead_letter') AND e.ordering = 'ordered' AND e.on_exhausted = 'block'
+  AND NOT EXISTS (SELECT 1 FROM deliveries p
+                  WHERE p.endpoint_id = h.endpoint_id AND p.ordering_key = h.ordering_key
+                    AND p.ordering_seq < h.ordering_seq AND p.ordering_seq IS NOT NULL AND NOT p.order_done)
+ORDER BY h.ordering_seq
+LIMIT 1
+FOR UPDATE OF h;

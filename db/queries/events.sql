@@ -1,7 +1,7 @@
 -- name: InsertEvent :one
 -- Returns no row when the producer's id was already published (idempotent publish).
-INSERT INTO events (tenant_id, id, type, payload, occurred_at, channels)
-VALUES (@tenant_id, @id, @type, @payload, @occurred_at, coalesce(sqlc.narg('channels')::text[], '{}'))
+INSERT INTO events (tenant_id, id, type, payload, occurred_at, channels, ordering_key)
+VALUES (@tenant_id, @id, @type, @payload, @occurred_at, coalesce(sqlc.narg('channels')::text[], '{}'), @ordering_key)
 ON CONFLICT (tenant_id, id) DO NOTHING
 RETURNING *;
 

@@ -1,11 +1,11 @@
 -- name: CreateEndpoint :one
 INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, is_active, secret_ciphertext, max_in_flight, rate_limit,
     headers, sensitive_headers, auth, tls, tls_not_after, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter,
-    trace_propagation)
+    trace_propagation, ordering, on_exhausted)
 VALUES (@id, @tenant_id, @url, @description, @events, @is_active, @secret_ciphertext, @max_in_flight, sqlc.narg('rate_limit'),
     coalesce(sqlc.narg('headers')::jsonb, '{}'), coalesce(sqlc.narg('sensitive_headers')::text[], '{}'), sqlc.narg('auth'), sqlc.narg('tls'), sqlc.narg('tls_not_after'), sqlc.narg('secrets_ciphertext'),
     sqlc.narg('retry_schedule'), sqlc.narg('timeout_seconds'), coalesce(sqlc.narg('channels')::text[], '{}'), sqlc.narg('filter'),
-    coalesce(sqlc.narg('trace_propagation')::boolean, false))
+    coalesce(sqlc.narg('trace_propagation')::boolean, false), @ordering, @on_exhausted)
 RETURNING *;
 
 -- name: GetEndpoint :one
@@ -41,6 +41,8 @@ UPDATE webhook_endpoints SET
     channels = coalesce(sqlc.narg('channels')::text[], '{}'),
     filter = sqlc.narg('filter'),
     trace_propagation = @trace_propagation,
+    ordering = @ordering,
+    on_exhausted = @on_exhausted,
     failing_since = CASE WHEN @is_active AND NOT is_active THEN NULL ELSE failing_since END,
     disabled_reason = CASE WHEN @is_active THEN NULL ELSE disabled_reason END,
     consecutive_failures = CASE WHEN @is_active AND NOT is_active THEN 0 ELSE consecutive_failures END,

@@ -46,7 +46,7 @@ type Options struct {
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
 	// Phases to run (all when empty; --quick leaves out soak): throughput,
-	// oauth2, rate, floor, schema, baselines, paging, stats, parked, soak, noisy, traced, topology.
+	// oauth2, ordered, rate, floor, schema, baselines, paging, stats, parked, soak, noisy, traced, topology.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
@@ -208,6 +208,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}{
 		{"throughput", r.throughput},
 		{"oauth2", r.oauth2},
+		{"ordered", r.ordered},
 		{"rate", r.fixedRate},
 		// After rate: its backlog of visibility work would disturb the
 		// fixed-rate latencies.

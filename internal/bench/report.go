@@ -27,6 +27,15 @@ type Report struct {
 	// OAuth2 client credentials, and the tokens it fetched.
 	AuthOAuth2DeliveriesPerSecond float64 `json:"auth_oauth2_deliveries_per_second"`
 	AuthOAuth2TokenFetches        int64   `json:"auth_oauth2_token_fetches"`
+	// The ordered phase: one ordered endpoint, events round-robin over 100
+	// keys, then all on one key; deliveries/s from the first publish to the
+	// last receipt, and receipts that arrived before an earlier-published
+	// event of their key (both runs; must be 0).
+	OrderedDeliveries100Keys          int     `json:"ordered_deliveries_100_keys"`
+	OrderedDeliveriesPerSecond100Keys float64 `json:"ordered_deliveries_per_second_100_keys"`
+	OrderedDeliveries1Key             int     `json:"ordered_deliveries_1_key"`
+	OrderedDeliveriesPerSecond1Key    float64 `json:"ordered_deliveries_per_second_1_key"`
+	OrderedOutOfOrder                 int     `json:"ordered_out_of_order"`
 	// The traced phase: throughput with every span exported over OTLP.
 	TracedDeliveriesPerSecond float64 `json:"traced_deliveries_per_second"`
 	TracedSpanExports         int64   `json:"traced_span_exports"`
@@ -154,6 +163,19 @@ func (r *Report) Print(w io.Writer) {
 		row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
 			r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
 		row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	}
+	if r.OrderedDeliveries100Keys+r.OrderedDeliveries1Key > 0 {
+		fmt.Fprintln(tw, "\nOrdered delivery: one ordered endpoint (default max_in_flight), each key's events published in turn")
+		ordered := func(n int, perSec float64) string {
+			s := fmt.Sprintf("%.0f deliveries/s (%d)", perSec, n)
+			if r.DeliveriesPerSecond > 0 {
+				s += fmt.Sprintf(", %.2f × unordered", perSec/r.DeliveriesPerSecond)
+			}
+			return s
+		}
+		row("100 keys", ordered(r.OrderedDeliveries100Keys, r.OrderedDeliveriesPerSecond100Keys))
+		row("1 key", ordered(r.OrderedDeliveries1Key, r.OrderedDeliveriesPerSecond1Key))
+		row("out of order", fmt.Sprintf("%d receipts before an earlier-published one of their key", r.OrderedOutOfOrder))
 	}
 	if r.TracedDeliveriesPerSecond > 0 {
 		fmt.Fprintln(tw, "\nDelivery with OpenTelemetry tracing on (every span exported over OTLP/HTTP), full speed")

@@ -31,6 +31,9 @@ type Workflows interface {
 	Recover(ctx context.Context, r Recovery) error
 	// RecoveryRunning reports whether recovery id's workflow still runs.
 	RecoveryRunning(ctx context.Context, id uuid.UUID) (bool, error)
+	// Proceed tells the next delivery of an ordered key that its turn
+	// came (starting its workflow if it never started).
+	Proceed(ctx context.Context, next delivery.Ref)
 }
 
 // Service reads and acts on the delivery log.
@@ -252,9 +255,14 @@ func insert(ctx context.Context, q *dbq.Queries, tenantID, endpointID uuid.UUID,
 	if err != nil {
 		return dbq.Delivery{}, err
 	}
-	return q.InsertDelivery(ctx, dbq.InsertDeliveryParams{
+	d, err := q.InsertDelivery(ctx, dbq.InsertDeliveryParams{
 		ID: id, TenantID: tenantID, EndpointID: endpointID, EventID: eventID, EventType: eventType, ReplayOf: replayOf, Test: test,
 	})
+	if err != nil {
+		return d, err
+	}
+	// On an ordered endpoint a replay joins the end of its key.
+	return d, publish.AssignOrdering(ctx, q, []delivery.Ref{Ref(d)})
 }
 
 // Ref is the workflow reference of a delivery row.

@@ -13,6 +13,7 @@ import (
 	"github.com/hookline/hookline/db/dbtest"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/tenancy"
 )
 
@@ -22,7 +23,8 @@ type fakeWorkflows struct {
 	running map[uuid.UUID]bool
 }
 
-func (f *fakeWorkflows) Cancel(context.Context, []uuid.UUID) {}
+func (f *fakeWorkflows) Cancel(context.Context, []uuid.UUID)   {}
+func (f *fakeWorkflows) Proceed(context.Context, delivery.Ref) {}
 func (f *fakeWorkflows) Recover(_ context.Context, r Recovery) error {
 	f.started = append(f.started, r.ID)
 	return nil
@@ -43,7 +45,8 @@ func fixture(t *testing.T) (*pgxpool.Pool, dbq.Tenant, dbq.WebhookEndpoint, audi
 		t.Fatal(err)
 	}
 	ep, err := db.Q(pool).CreateEndpoint(ctx, dbq.CreateEndpointParams{ID: uuid.New(), TenantID: tn.ID, Url: "https://example.com/h",
-		Events: []string{"*"}, IsActive: true, SecretCiphertext: []byte("x"), MaxInFlight: 10})
+		Events: []string{"*"}, IsActive: true, SecretCiphertext: []byte("x"), MaxInFlight: 10,
+		Ordering: delivery.Unordered, OnExhausted: delivery.Block})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,6 +94,8 @@ type CreateInput struct {
 	Filter      json.RawMessage // nil or null: none
 	// TracePropagation sends each attempt's traceparent to the receiver.
 	TracePropagation bool
+	Ordering         delivery.Ordering    // "": Unordered
+	OnExhausted      delivery.OnExhausted // "": Block
 }
 
 // Created is a new endpoint with its signing secret, shown this once.
@@ -134,6 +136,10 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
+	ordering, onExhausted, err := orderingOf(in.Ordering, in.OnExhausted)
+	if err != nil {
+		return idempotency.Response{}, err
+	}
 	active := in.IsActive == nil || *in.IsActive
 	maxInFlight := DefaultMaxInFlight
 	if in.MaxInFlight != nil {
@@ -158,7 +164,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 			MaxInFlight:      int32(maxInFlight), RateLimit: int32Ptr(in.RateLimit),
 			Headers: cols.Headers, SensitiveHeaders: cols.SensitiveHeaders, Auth: cols.Auth, Tls: cols.TLS, TlsNotAfter: cols.TLSNotAfter,
 			SecretsCiphertext: cols.SecretsCiphertext, RetrySchedule: cols.RetrySchedule, TimeoutSeconds: cols.TimeoutSeconds,
-			Channels: channels, Filter: flt, TracePropagation: &in.TracePropagation,
+			Channels: channels, Filter: flt, TracePropagation: &in.TracePropagation, Ordering: ordering, OnExhausted: onExhausted,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -166,7 +172,7 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 		details := map[string]any{
 			"url": e.Url, "events": e.Events, "is_active": e.IsActive, "description": e.Description,
 			"max_in_flight": e.MaxInFlight, "rate_limit": e.RateLimit, "channels": e.Channels, "filter": json.RawMessage(e.Filter),
-			"trace_propagation": e.TracePropagation,
+			"trace_propagation": e.TracePropagation, "ordering": e.Ordering, "on_exhausted": e.OnExhausted,
 		}
 		maps.Copy(details, auditControls(ctl))
 		err = c.Record(ctx, q, "webhook_endpoint.created", "webhook_endpoint", e.ID.String(), details)

@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/delivery"
 )
 
 // Patch is a partial update: nil fields keep their value.
@@ -30,11 +31,14 @@ type Patch struct {
 	Filter      *Change[json.RawMessage] // nil Value: remove the filter
 	// TracePropagation: attempts carry the trace context.
 	TracePropagation *bool
+	Ordering         *delivery.Ordering
+	OnExhausted      *delivery.OnExhausted
 }
 
 func (p Patch) empty() bool {
 	return p.URL == nil && p.Events == nil && p.IsActive == nil && p.Description == nil && p.MaxInFlight == nil && p.RateLimit == nil &&
-		p.Controls.empty() && p.Channels == nil && p.Filter == nil && p.TracePropagation == nil
+		p.Controls.empty() && p.Channels == nil && p.Filter == nil && p.TracePropagation == nil &&
+		p.Ordering == nil && p.OnExhausted == nil
 }
 
 // Update applies p. A new URL clears verified_at; deactivation fails the
@@ -42,14 +46,14 @@ func (p Patch) empty() bool {
 // endpoint (is_active false → true) resets its health and breaker.
 func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Patch) (dbq.WebhookEndpoint, error) {
 	if p.empty() {
-		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds, channels, filter, trace_propagation")
+		return dbq.WebhookEndpoint{}, apperr.Invalid("body", nil, "empty patch: set at least one of url, events, is_active, description, max_in_flight, rate_limit, headers, auth, tls, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted")
 	}
 	p, err := s.validatePatch(p)
 	if err != nil {
 		return dbq.WebhookEndpoint{}, err
 	}
 	var updated dbq.WebhookEndpoint
-	var open []uuid.UUID
+	var open, waiters []uuid.UUID
 	err = db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		cur, err := LoadForUpdate(ctx, q, c.TenantID, id)
 		if err != nil {
@@ -77,19 +81,31 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 				return err
 			}
 		}
+		if next.Ordering != cur.Ordering || next.OnExhausted != cur.OnExhausted {
+			if waiters, err = q.ListOrderWaiters(ctx, dbq.ListOrderWaitersParams{EndpointID: id, RowLimit: maxWokenWaiters}); err != nil {
+				return err
+			}
+		}
 		return c.Record(ctx, q, "webhook_endpoint.updated", "webhook_endpoint", id.String(), map[string]any{"changes": diff})
 	})
 	if err != nil {
 		return dbq.WebhookEndpoint{}, err
 	}
 	// Woken, the waiting workflows record `failed` (endpoint disabled) now
-	// rather than hours from now.
-	s.Workflows.Wake(ctx, open)
+	// rather than hours from now; deliveries waiting for their turn ask
+	// again under the new ordering rules.
+	s.Workflows.Wake(ctx, append(open, waiters...))
 	return updated, nil
 }
 
 // validatePatch checks and normalises the fields p sets.
 func (s *Service) validatePatch(p Patch) (Patch, error) {
+	if p.Ordering != nil && !p.Ordering.Valid() {
+		return p, invalidOrdering(*p.Ordering)
+	}
+	if p.OnExhausted != nil && !p.OnExhausted.Valid() {
+		return p, invalidOnExhausted(*p.OnExhausted)
+	}
 	if err := validateMaxInFlight("body.max_in_flight", p.MaxInFlight); err != nil {
 		return p, err
 	}
@@ -139,8 +155,17 @@ func apply(cur dbq.WebhookEndpoint, p Patch) (dbq.UpdateEndpointParams, map[stri
 		Headers: cur.Headers, SensitiveHeaders: cur.SensitiveHeaders, Auth: cur.Auth, Tls: cur.Tls, TlsNotAfter: cur.TlsNotAfter,
 		SecretsCiphertext: cur.SecretsCiphertext, RetrySchedule: cur.RetrySchedule, TimeoutSeconds: cur.TimeoutSeconds,
 		Channels: cur.Channels, Filter: cur.Filter, TracePropagation: cur.TracePropagation,
+		Ordering: cur.Ordering, OnExhausted: cur.OnExhausted,
 	}
 	diff := map[string]audit.Change{}
+	if p.Ordering != nil && *p.Ordering != cur.Ordering {
+		diff["ordering"] = audit.Change{From: cur.Ordering, To: *p.Ordering}
+		next.Ordering = *p.Ordering
+	}
+	if p.OnExhausted != nil && *p.OnExhausted != cur.OnExhausted {
+		diff["on_exhausted"] = audit.Change{From: cur.OnExhausted, To: *p.OnExhausted}
+		next.OnExhausted = *p.OnExhausted
+	}
 	if p.TracePropagation != nil && *p.TracePropagation != cur.TracePropagation {
 		diff["trace_propagation"] = audit.Change{From: cur.TracePropagation, To: *p.TracePropagation}
 		next.TracePropagation = *p.TracePropagation

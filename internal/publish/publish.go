@@ -40,6 +40,9 @@ type Event struct {
 	// Channels narrow who receives it: an endpoint with channels gets only
 	// events sharing one of them.
 	Channels []string `json:"channels,omitempty"`
+	// OrderingKey: on ordered endpoints, events of one key are delivered
+	// one at a time in publish order ("" is a key too).
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // Result reports a publish; Duplicate is set when the producer's id had been

@@ -50,6 +50,7 @@ func TestStartFailureShowsOnDeliveries(t *testing.T) {
 	if _, err := db.Q(pool).CreateEndpoint(ctx, dbq.CreateEndpointParams{
 		ID: uuid.New(), TenantID: tn.ID, Url: "https://example.com/h", Events: []string{"*"}, IsActive: true,
 		SecretCiphertext: []byte("x"), MaxInFlight: 10,
+		Ordering: delivery.Unordered, OnExhausted: delivery.Block,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,7 @@ func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 	}
 	_, err := q.InsertEvent(ctx, dbq.InsertEventParams{
 		TenantID: tenantID, ID: ev.ID, Type: ev.Type, Payload: ev.Payload, OccurredAt: occurred, Channels: ev.Channels,
+		OrderingKey: ev.OrderingKey,
 	})
 	if db.IsNotFound(err) {
 		return duplicate(ctx, q, tenantID, ev.ID)
@@ -72,6 +73,9 @@ func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 	}
 	ds, filtered, err := route(ctx, q, tenantID, ev, to, rows)
 	if err != nil {
+		return Result{}, nil, err
+	}
+	if err := AssignOrdering(ctx, q, ds); err != nil {
 		return Result{}, nil, err
 	}
 	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds), Filtered: filtered}, ds, nil
@@ -126,6 +130,9 @@ func Validate(ev *Event) error {
 		return apperr.Invalid("body.type", strings.ToValidUTF8(ev.Type, "\uFFFD"), "type must be 1–255 printable ASCII characters")
 	}
 	if err := ValidChannels("body.channels", ev.Channels, MaxEventChannels); err != nil {
+		return err
+	}
+	if err := validOrderingKey(ev.OrderingKey); err != nil {
 		return err
 	}
 	if len(ev.Payload) > MaxPayloadBytes {

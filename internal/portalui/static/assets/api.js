@@ -91,3 +91,7 @@ export function catalogueCached() {
   }
   return catalogue;
 }
+
+// Ordered delivery: an endpoint's blocked keys, and unblocking one.
+export const listBlockedKeys = (id) => call("GET", ep(id) + "/ordering");
+export const unblockKey = (id, key, action) => call("POST", ep(id) + "/ordering/unblock", { ordering_key: key, action });

@@ -1,7 +1,8 @@
 // Endpoint pages: the list, the create/edit form and one endpoint's page
 // (delivery stats, secret shown once, verify, rotate, test, delete). The
 // delivery controls (headers, auth, TLS, retries) are in controls.js,
-// channels and the filter in routing.js, the stats chart in stats.js.
+// channels and the filter in routing.js, the stats chart in stats.js, the
+// ordering and the blocked keys in ordering.js.
 
 import * as api from "./api.js";
 import {
@@ -12,6 +13,7 @@ import { page, go, flash, takeFlash } from "./nav.js";
 import { controlsForm, controlsProps, controlsSummary } from "./controls.js";
 import { routingForm, routingProps, routingSummary } from "./routing.js";
 import { statsPanel } from "./stats.js";
+import { orderingForm, orderingProps, orderingSummary, blockedKeysPanel } from "./ordering.js";
 
 export async function listPage(view) {
   const { body, box } = page(view, "Webhook endpoints", [],
@@ -39,7 +41,7 @@ export async function listPage(view) {
     td("Health", healthCell(e)),
     td("Verified", verifiedCell(e)),
     td("Active", e.is_active ? badge("ok", "Active", { "data-testid": "active" }) : badge("off", "Inactive", { "data-testid": "active" })),
-    td("Delivery controls", controlsSummary(e)),
+    td("Delivery controls", controlsSummary(e), orderingSummary(e)),
     td("Actions", h("div", { class: "actions" },
       link("/endpoints/" + e.id, "Manage", { class: "button small", "aria-label": "Manage " + e.url }),
       link("/endpoints/" + e.id + "/deliveries", "Deliveries", { class: "button small", "aria-label": "Deliveries of " + e.url, "data-testid": "deliveries-link" }),
@@ -102,6 +104,7 @@ export async function formPage(view, params) {
   const cur = current || { url: "", description: "", events: [], is_active: true, max_in_flight: 10, rate_limit: null, channels: [], filter: null };
   const routing = routingForm(cur, cat);
   const controls = controlsForm(cur, editing);
+  const ordering = orderingForm(cur);
   const form = h("form", { id: "endpoint-form", "data-testid": "endpoint-form", novalidate: true, class: "panel" },
     field("ep-url", "URL", h("input", { type: "url", id: "ep-url", name: "url", required: true, value: cur.url, autocomplete: "url", "aria-describedby": "ep-url-hint", "data-testid": "url-input" }),
       "The https address where Hookline POSTs the signed webhooks."),
@@ -117,6 +120,7 @@ export async function formPage(view, params) {
         "Empty: no limit.")),
     routing.el,
     controls.el,
+    ordering.el,
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary", id: "endpoint-submit", "data-testid": "endpoint-submit" }, editing ? "Save changes" : "Create endpoint"),
       link(editing ? "/endpoints/" + params.id : "/endpoints", "Cancel", { class: "button" })));
@@ -149,6 +153,7 @@ export async function formPage(view, params) {
         if (rateRaw) b.rate_limit = Number(rateRaw);
         routing.create(b);
         controls.create(b);
+        ordering.create(b);
         const created = await api.createEndpoint(b);
         flash("secret", { id: created.id, secret: created.secret, heading: "Endpoint created" });
         go("/endpoints/" + created.id);
@@ -163,6 +168,7 @@ export async function formPage(view, params) {
       const rate = rateRaw ? Number(rateRaw) : null;
       if (rate !== (cur.rate_limit ?? null)) b.rate_limit = rate;
       routing.patch(b);
+      ordering.patch(b);
       const missing = controls.patch(b);
       if (missing) {
         // Auth is replaced whole: its secret is not kept across a change.
@@ -223,6 +229,7 @@ export async function detailPage(view, params, query) {
     h("dt", {}, "Rate limit"), h("dd", {}, e.rate_limit ? e.rate_limit + " per second" : "no limit"),
     routingProps(e),
     controlsProps(e),
+    orderingProps(e),
     h("dt", {}, "Created"), h("dd", {}, time(e.created_at)),
     h("dt", {}, "Updated"), h("dd", {}, time(e.updated_at)),
     h("dt", {}, "ID"), h("dd", { class: "mono", "data-testid": "prop-id" }, e.id));
@@ -271,6 +278,9 @@ export async function detailPage(view, params, query) {
     }
   });
 
+  // Ordered endpoints list their blocked keys (as loaded with the page).
+  const blocked = e.ordering === "ordered" ? blockedKeysPanel(e) : null;
+
   // The chosen range stays in the address (without a new history entry or
   // a new render), so a reload shows the same window.
   const stats = statsPanel(id, query && query.get("range"), (r) =>
@@ -282,13 +292,14 @@ export async function detailPage(view, params, query) {
       h("div", { class: "actions" },
         link("/endpoints/" + id + "/edit", "Edit", { class: "button", id: "edit-link", "data-testid": "edit-link" }),
         link("/endpoints/" + id + "/deliveries", "Delivery log", { class: "button", id: "deliveries-link", "data-testid": "deliveries-link" }))),
+    blocked ? blocked.el : "",
     h("section", { class: "panel", "aria-labelledby": "verify-heading" }, h("h2", { id: "verify-heading" }, "Verify URL ownership"),
       h("p", {}, "Hookline POSTs a challenge to the URL; your receiver must echo it back within 30 seconds."),
       h("div", { class: "actions" }, verifyBtn), verifyOut),
     testSection(id),
     h("section", { class: "panel", "aria-labelledby": "danger-heading" }, h("h2", { id: "danger-heading" }, "Secret and deletion"),
       h("div", { class: "actions" }, rotateBtn, deleteBtn))), info);
-  await stats.loaded;
+  await Promise.all([stats.loaded, blocked && blocked.loaded]);
 }
 
 async function verify(id, btn, out, refresh) {
