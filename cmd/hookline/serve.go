@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/metrics"
 )
 
 func serveCmd(cfg *config.Config) *cobra.Command {
@@ -28,8 +29,20 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 			}
 			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Service: "hookline-api", Origin: origin("serve")}, func(ctx context.Context, s *services) error {
 				s.metrics.WatchBacklog(ctx, s.pool, backlogEvery)
+				g, ctx := errgroup.WithContext(ctx)
+				if cfg.MetricsAddr != "" {
+					g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", cfg.MetricsAddr, s.workerProbes()) })
+				} else if cfg.MetricsToken == "" {
+					s.log.Warn("/metrics is not served: set HOOKLINE_METRICS_ADDR (a private address) or HOOKLINE_METRICS_TOKEN (a bearer token on the API port)")
+				}
 				s.log.Info("API listening", "addr", cfg.HTTPAddr, "docs", "http://"+displayAddr(cfg.HTTPAddr)+"/docs")
-				return serveHTTP(ctx, s.log, "api", cfg.HTTPAddr, withMetrics(s.app.API().Handler(), s.metrics.Handler()))
+				api := s.app.API().Handler()
+				if cfg.MetricsToken != "" {
+					// The API port is public: /metrics there needs the token.
+					api = withMetrics(api, metrics.Guarded(s.metrics.Handler(), cfg.MetricsToken))
+				}
+				g.Go(func() error { return serveHTTP(ctx, s.log, "api", cfg.HTTPAddr, api) })
+				return g.Wait()
 			})
 		},
 	}
@@ -91,8 +104,8 @@ func (s *services) runWorker(ctx context.Context) error {
 	return g.Wait()
 }
 
-// workerProbes serves /metrics, /healthz and /readyz on the worker's
-// metrics address (what an orchestrator probes).
+// workerProbes serves /metrics, /healthz and /readyz on the metrics
+// address of a worker or serve (what an orchestrator probes).
 func (s *services) workerProbes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", s.metrics.Handler())

@@ -31,6 +31,9 @@ type Config struct {
 	HTTPAddr    string
 	PublicURL   string
 	MetricsAddr string
+	// MetricsToken, when set, lets serve answer /metrics on the API port
+	// to requests bearing it (without it, only on MetricsAddr).
+	MetricsToken string
 	PprofAddr   string
 
 	TemporalAddress   string
@@ -115,7 +118,8 @@ func Options(c *Config) []Option {
 		s(&c.LogLevel, "log-level", "HOOKLINE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
 		s(&c.HTTPAddr, "http-addr", "HOOKLINE_HTTP_ADDR", ":8080", "API listen address"),
 		s(&c.PublicURL, "public-url", "HOOKLINE_PUBLIC_URL", "", "scheme://host[:port] users reach the API at, for links it hands out (portal sessions); default: the request's host"),
-		s(&c.MetricsAddr, "metrics-addr", "HOOKLINE_METRICS_ADDR", "", "worker: Prometheus /metrics listen address (API serves /metrics on its own port)"),
+		s(&c.MetricsAddr, "metrics-addr", "HOOKLINE_METRICS_ADDR", "", "Prometheus /metrics (with /healthz, /readyz) on this address of its own: serve and worker (keep it private)"),
+		s(&c.MetricsToken, "metrics-token", "HOOKLINE_METRICS_TOKEN", "", "serve: also answer /metrics on the API port, to scrapers sending Authorization: Bearer <this token>"),
 		s(&c.PprofAddr, "pprof-addr", "HOOKLINE_PPROF_ADDR", "", "serve Go's pprof profiles on this address (off when empty; keep it private)"),
 		s(&c.TemporalAddress, "temporal-address", "HOOKLINE_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"),
 		s(&c.TemporalNamespace, "temporal-namespace", "HOOKLINE_TEMPORAL_NAMESPACE", "default", "Temporal namespace"),

@@ -5,8 +5,10 @@ package metrics
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -183,3 +185,18 @@ func (m *Metrics) IngestRejected(reason string) prometheus.Counter {
 
 // ObserveIngestRejected implements activities.Recorder.
 func (m *Metrics) ObserveIngestRejected(reason string) { m.IngestRejected(reason).Inc() }
+
+// Guarded answers h only to requests bearing token (Authorization: Bearer
+// <token>, compared in constant time); others get a 401. An empty token
+// refuses everyone. The API port serves /metrics this way: it is public.
+func Guarded(h http.Handler, token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized: /metrics needs HOOKLINE_METRICS_TOKEN as a bearer token (or scrape HOOKLINE_METRICS_ADDR)", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
