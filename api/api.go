@@ -123,6 +123,7 @@ func New(d Deps) *Server {
 	s.registerTokens()
 	s.registerVerification()
 	s.registerPortal()
+	s.registerPortalSessions()
 	s.mountPortal(r)
 	return s
 }

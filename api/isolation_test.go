@@ -36,6 +36,7 @@ var routeClass = map[string]string{
 	"test-filter":           "tenant", "get-event-routing": "tenant", "get-webhook-stats": "tenant",
 	"revoke-admin-token": "admin",
 	"list-blocked-keys":  "tenant", "unblock-key": "tenant",
+	"list-portal-sessions": "admin-tenant", "revoke-portal-session": "admin-tenant",
 }
 
 // bodies for operations that need one to get past validation.
@@ -95,9 +96,15 @@ func TestTenantIsolationWalk(t *testing.T) {
 	})
 	keyID, _, _ := authn.ParseAPIKey(env.A.Key)
 	keyA := keyID.String()
-	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created", "{event_id}": eventID}
+	createPortalLink(t, env, env.A, nil)
+	var sessionA string
+	if err := env.Pool.QueryRow(context.Background(), "SELECT id::text FROM portal_sessions WHERE tenant_id = $1", env.A.ID).Scan(&sessionA); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{"{endpoint_id}": a.id, "{delivery_id}": deliveryID, "{key_id}": keyA, "{name}": "comment.created", "{event_id}": eventID,
+		"{session_id}": sessionA}
 	bTenantAdmin := env.Mint([]string{env.B.ID.String()}, authn.AllPermissions, time.Hour)
-	aIDs := []string{a.id, deliveryID, keyA, eventID}
+	aIDs := []string{a.id, deliveryID, keyA, eventID, sessionA}
 	bCookie, bCSRF := portalLogin(t, env, env.B)
 
 	doc := api.New(api.Deps{Version: "walk"}).OpenAPI()

@@ -165,6 +165,52 @@ func (q *Queries) GetUsablePortalLogin(ctx context.Context, loginTokenHash []byt
 	return i, err
 }
 
+const listPortalSessions = `-- name: ListPortalSessions :many
+SELECT id, tenant_id, created_by, login_token_hash, login_expires_at, session_token_hash, consumed_at, expires_at, revoked_at, created_at FROM portal_sessions
+WHERE tenant_id = $1 AND revoked_at IS NULL AND expires_at > now()
+  AND (consumed_at IS NOT NULL OR login_expires_at > now())
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+`
+
+type ListPortalSessionsParams struct {
+	TenantID uuid.UUID
+	RowLimit int32
+}
+
+// A tenant's sessions that are not over yet (the link still usable or the
+// session open), newest first.
+func (q *Queries) ListPortalSessions(ctx context.Context, arg ListPortalSessionsParams) ([]PortalSession, error) {
+	rows, err := q.db.Query(ctx, listPortalSessions, arg.TenantID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PortalSession{}
+	for rows.Next() {
+		var i PortalSession
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.CreatedBy,
+			&i.LoginTokenHash,
+			&i.LoginExpiresAt,
+			&i.SessionTokenHash,
+			&i.ConsumedAt,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const revokePortalSession = `-- name: RevokePortalSession :exec
 UPDATE portal_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
 `
@@ -172,4 +218,34 @@ UPDATE portal_sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NU
 func (q *Queries) RevokePortalSession(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, revokePortalSession, id)
 	return err
+}
+
+const revokeTenantPortalSession = `-- name: RevokeTenantPortalSession :one
+UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, now())
+WHERE id = $1 AND tenant_id = $2
+RETURNING id, tenant_id, created_by, login_token_hash, login_expires_at, session_token_hash, consumed_at, expires_at, revoked_at, created_at
+`
+
+type RevokeTenantPortalSessionParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+// Ends one of a tenant's sessions (or its unused link) at once.
+func (q *Queries) RevokeTenantPortalSession(ctx context.Context, arg RevokeTenantPortalSessionParams) (PortalSession, error) {
+	row := q.db.QueryRow(ctx, revokeTenantPortalSession, arg.ID, arg.TenantID)
+	var i PortalSession
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.CreatedBy,
+		&i.LoginTokenHash,
+		&i.LoginExpiresAt,
+		&i.SessionTokenHash,
+		&i.ConsumedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.CreatedAt,
+	)
+	return i, err
 }

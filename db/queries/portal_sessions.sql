@@ -27,3 +27,18 @@ UPDATE portal_sessions SET revoked_at = now() WHERE id = @id AND revoked_at IS N
 DELETE FROM portal_sessions p WHERE p.id IN (
     SELECT o.id FROM portal_sessions o WHERE o.expires_at < @cutoff LIMIT @batch_size
 );
+
+-- name: ListPortalSessions :many
+-- A tenant's sessions that are not over yet (the link still usable or the
+-- session open), newest first.
+SELECT * FROM portal_sessions
+WHERE tenant_id = @tenant_id AND revoked_at IS NULL AND expires_at > now()
+  AND (consumed_at IS NOT NULL OR login_expires_at > now())
+ORDER BY created_at DESC, id DESC
+LIMIT @row_limit;
+
+-- name: RevokeTenantPortalSession :one
+-- Ends one of a tenant's sessions (or its unused link) at once.
+UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, now())
+WHERE id = @id AND tenant_id = @tenant_id
+RETURNING *;
