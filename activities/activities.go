@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/oauth2cc"
@@ -100,9 +99,4 @@ func (a *Activities) logger() *slog.Logger {
 		return a.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// auditCaller is the caller a workflow acts for, from its input.
-func auditCaller(in endpoint.VerifyInput) audit.Caller {
-	return audit.Caller{TenantID: in.TenantID, Actor: in.Actor, RequestID: in.RequestID}
 }

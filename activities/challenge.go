@@ -14,6 +14,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/endpoint"
 )
 
@@ -87,8 +88,20 @@ type RecordVerificationInput struct {
 // url_changed. It returns the result as recorded.
 func (a *Activities) RecordVerification(ctx context.Context, in RecordVerificationInput) (endpoint.VerifyResult, error) {
 	res := in.Result
-	caller := auditCaller(in.VerifyInput)
 	err := db.Tx(ctx, a.Pool, func(q *dbq.Queries) error {
+		req, err := q.TakeVerificationRequest(ctx, dbq.TakeVerificationRequestParams{ID: in.RequestRef, TenantID: in.TenantID, EndpointID: in.EndpointID})
+		if db.IsNotFound(err) {
+			// Recorded by an earlier try of this activity, or a run no API
+			// call asked for (started by hand on the Temporal frontend):
+			// nothing is written in anyone's name.
+			a.logger().WarnContext(ctx, "verification outcome not recorded: no verification request of the API matches this run",
+				"tenant_id", in.TenantID, "endpoint_id", in.EndpointID)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("load verification request: %w", err)
+		}
+		caller := audit.Caller{TenantID: req.TenantID, Actor: audit.Actor{Kind: req.ActorKind, ID: req.ActorID}, RequestID: req.RequestID}
 		ep, err := q.GetEndpointForUpdate(ctx, dbq.GetEndpointForUpdateParams{TenantID: in.TenantID, ID: in.EndpointID})
 		if db.IsNotFound(err) {
 			res = endpoint.VerifyResult{Reason: endpoint.ReasonEndpointNotFound}

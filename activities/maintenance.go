@@ -161,13 +161,15 @@ func (a *Activities) reconcileCandidates(ctx context.Context) ([]delivery.Ref, e
 
 // RetentionResult counts what a retention run deleted.
 type RetentionResult struct {
-	Deliveries      int64     `json:"deliveries"`
-	Events          int64     `json:"events"`
-	IdempotencyKeys int64     `json:"idempotency_keys"`
-	PortalSessions  int64     `json:"portal_sessions"`
-	MinuteStats     int64     `json:"minute_stats,omitempty"`
-	RevokedTokens   int64     `json:"revoked_tokens,omitempty"`
-	Cutoff          time.Time `json:"cutoff"`
+	Deliveries      int64 `json:"deliveries"`
+	Events          int64 `json:"events"`
+	IdempotencyKeys int64 `json:"idempotency_keys"`
+	PortalSessions  int64 `json:"portal_sessions"`
+	MinuteStats     int64 `json:"minute_stats,omitempty"`
+	RevokedTokens   int64 `json:"revoked_tokens,omitempty"`
+	// VerificationRequests left unused (their caller joined another run).
+	VerificationRequests int64     `json:"verification_requests,omitempty"`
+	Cutoff               time.Time `json:"cutoff"`
 }
 
 const (
@@ -201,6 +203,10 @@ func (a *Activities) ApplyRetention(ctx context.Context) (RetentionResult, error
 		}},
 		{"revoked tokens", &res.RevokedTokens, func() (int64, error) {
 			return q.DeleteExpiredRevocations(ctx, dbq.DeleteExpiredRevocationsParams{Cutoff: now, BatchSize: retentionBatch})
+		}},
+		{"verification requests", &res.VerificationRequests, func() (int64, error) {
+			// Those a caller left when it joined a running verification.
+			return q.DeleteStaleVerificationRequests(ctx, dbq.DeleteStaleVerificationRequestsParams{Cutoff: now.Add(-time.Hour), BatchSize: retentionBatch})
 		}},
 		{"minute stats", &res.MinuteStats, func() (int64, error) {
 			return q.DeleteOldMinuteStats(ctx, dbq.DeleteOldMinuteStatsParams{Cutoff: res.Cutoff, BatchSize: retentionBatch})

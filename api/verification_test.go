@@ -9,10 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
+	"github.com/hookline/hookline/internal/endpoint"
+	"github.com/hookline/hookline/workflows"
 )
 
 func TestVerifyEchoBothPaths(t *testing.T) {
@@ -194,5 +198,44 @@ func TestParallelVerifiesSendOneChallenge(t *testing.T) {
 	_ = env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.verified' AND target_id = $1", f.id).Scan(&audits)
 	if audits != 1 {
 		t.Fatalf("%d verification audit rows, want 1", audits)
+	}
+}
+
+// Anyone who can reach the Temporal frontend can start a verification
+// workflow with any input; its outcome is recorded only for a request the
+// API wrote, so a hand-started run with an invented request writes no audit
+// row in anyone's name and marks nothing verified.
+func TestForgedVerificationRecordsNothing(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	f := newEndpoint(t, env, env.A, []string{"*"}, true)
+	f.rc.SetHandler(hooklinetest.Echo)
+	forged := endpoint.VerifyInput{TenantID: env.A.ID, EndpointID: uuid.MustParse(f.id), RequestRef: uuid.New()}
+	run, err := env.Temporal.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: "forged-verify-" + f.id, TaskQueue: env.TaskQueue,
+	}, workflows.VerifyEndpointWorkflow, forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res endpoint.VerifyResult
+	if err := run.Get(context.Background(), &res); err != nil || !res.Verified {
+		t.Fatalf("the forged run: %+v, %v (the challenge itself is real)", res, err)
+	}
+	var audits int
+	var verifiedAt *time.Time
+	if err := env.Pool.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM audit_log WHERE action = 'webhook_endpoint.verified'), "+
+		"(SELECT verified_at FROM webhook_endpoints WHERE id = $1)", f.id).Scan(&audits, &verifiedAt); err != nil {
+		t.Fatal(err)
+	}
+	if audits != 0 || verifiedAt != nil {
+		t.Fatalf("a forged run wrote %d audit rows, verified_at %v", audits, verifiedAt)
+	}
+	// The API's own call records under its caller.
+	if r := env.Do(http.MethodPost, "/v1/webhooks/"+f.id+"/verify", env.A.Key, nil); r.Status != http.StatusOK {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	var actor string
+	if err := env.Pool.QueryRow(context.Background(), "SELECT actor_kind FROM audit_log WHERE action = 'webhook_endpoint.verified' AND target_id = $1", f.id).Scan(&actor); err != nil || actor != "api_key" {
+		t.Fatalf("the API's verification audited as %q, %v", actor, err)
 	}
 }

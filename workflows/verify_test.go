@@ -27,9 +27,12 @@ func runVerify(t *testing.T, f *fixture, setup func(env *testsuite.TestWorkflowE
 	if setup != nil {
 		setup(env)
 	}
-	env.ExecuteWorkflow(workflows.VerifyEndpointWorkflow, endpoint.VerifyInput{
-		TenantID: f.tenantID, EndpointID: f.endpointID, Actor: audit.Actor{Kind: audit.ActorAPIKey, ID: "k"}, RequestID: "req_1",
-	})
+	in, err := endpoint.RequestVerification(context.Background(), f.q,
+		audit.Caller{TenantID: f.tenantID, Actor: audit.Actor{Kind: audit.ActorAPIKey, ID: "k"}, RequestID: "req_1"}, f.endpointID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.ExecuteWorkflow(workflows.VerifyEndpointWorkflow, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}

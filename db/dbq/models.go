@@ -212,6 +212,16 @@ type Tenant struct {
 	CreatedAt time.Time
 }
 
+type VerificationRequest struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	EndpointID uuid.UUID
+	ActorKind  string
+	ActorID    string
+	RequestID  string
+	CreatedAt  time.Time
+}
+
 type WebhookEndpoint struct {
 	ID                        uuid.UUID
 	TenantID                  uuid.UUID

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookline/hookline/db"
+	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
 )
@@ -38,13 +39,28 @@ func Reasons() []string {
 // VerificationEventType is the type field of a challenge request.
 const VerificationEventType = "webhook.verification"
 
-// VerifyInput names the endpoint to verify and who asked, for the audit row:
-// the input of a verification workflow (ids only, no URL, no secret).
+// VerifyInput names the endpoint to verify and the verification request
+// (RequestVerification) whose caller the audit row names: the input of a
+// verification workflow (ids only, no URL, no secret, and no actor: who
+// asked is read from Postgres, so a workflow started by hand names no one).
 type VerifyInput struct {
-	TenantID   uuid.UUID   `json:"tenant_id"`
-	EndpointID uuid.UUID   `json:"endpoint_id"`
-	Actor      audit.Actor `json:"actor"`
-	RequestID  string      `json:"request_id"`
+	TenantID   uuid.UUID `json:"tenant_id"`
+	EndpointID uuid.UUID `json:"endpoint_id"`
+	RequestRef uuid.UUID `json:"request_ref"`
+}
+
+// RequestVerification records that c asked to verify endpoint id, for the
+// run's outcome to be recorded under c's name. It returns the input of the
+// verification workflow.
+func RequestVerification(ctx context.Context, q *dbq.Queries, c audit.Caller, id uuid.UUID) (VerifyInput, error) {
+	ref, err := uuid.NewV7()
+	if err != nil {
+		return VerifyInput{}, err
+	}
+	err = q.InsertVerificationRequest(ctx, dbq.InsertVerificationRequestParams{
+		ID: ref, TenantID: c.TenantID, EndpointID: id, ActorKind: c.Actor.Kind, ActorID: c.Actor.ID, RequestID: c.RequestID,
+	})
+	return VerifyInput{TenantID: c.TenantID, EndpointID: id, RequestRef: ref}, err
 }
 
 // VerifyResult is the outcome of one verification run.
@@ -68,10 +84,19 @@ func URLHash(u string) string {
 // it must echo within 30 s (a workflow). verified_at and an audit row record
 // the outcome.
 func (s *Service) Verify(ctx context.Context, c audit.Caller, id uuid.UUID) (VerifyResult, error) {
-	if _, err := Load(ctx, db.Q(s.Pool), c.TenantID, id); err != nil {
+	var in VerifyInput
+	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
+		if _, err := Load(ctx, q, c.TenantID, id); err != nil {
+			return err
+		}
+		var err error
+		in, err = RequestVerification(ctx, q, c, id)
+		return err
+	})
+	if err != nil {
 		return VerifyResult{}, err
 	}
-	res, err := s.Workflows.Verify(ctx, VerifyInput{TenantID: c.TenantID, EndpointID: id, Actor: c.Actor, RequestID: c.RequestID})
+	res, err := s.Workflows.Verify(ctx, in)
 	if err != nil {
 		return VerifyResult{}, err
 	}
