@@ -124,6 +124,7 @@ func TestDeliveryWorkflowWakeAfterDeactivation(t *testing.T) {
 		env.RegisterDelayedCallback(func() {
 			if _, err := f.q.UpdateEndpoint(context.Background(), dbq.UpdateEndpointParams{
 				TenantID: f.tenantID, ID: f.endpointID, Url: f.rc.URL, Events: []string{"*"}, IsActive: false, MaxInFlight: 10,
+				Ordering: delivery.Unordered, OnExhausted: delivery.Block,
 			}); err != nil {
 				t.Error(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/workflows"
 )
@@ -115,6 +116,7 @@ func TestVerifyWorkflowReasons(t *testing.T) {
 				}
 				if _, err := f.q.UpdateEndpoint(context.Background(), dbq.UpdateEndpointParams{
 					TenantID: f.tenantID, ID: f.endpointID, Url: u, Events: []string{"*"}, IsActive: true, MaxInFlight: 10,
+					Ordering: delivery.Unordered, OnExhausted: delivery.Block,
 				}); err != nil {
 					t.Fatal(err)
 				}
