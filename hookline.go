@@ -5,6 +5,7 @@
 package hookline
 
 import (
+	"cmp"
 	"crypto/tls"
 	"log/slog"
 	"net/http"
@@ -61,11 +62,14 @@ type Options struct {
 	// PublishRate and PublishRatePerKey bound publishes per second (bursts
 	// of one second's worth) per tenant and per API key; 0: DefaultPublishRate.
 	PublishRate, PublishRatePerKey float64
-	PublicURL                      string // base of links the API hands out; empty: the request's host
-	Version                        string
-	Metrics                        *metrics.Metrics // nil: none
-	Tracing                        *tracing.Tracing // nil: off
-	Logger                         *slog.Logger     // nil: discard
+	// ManageRate bounds each tenant's management calls per second (bursts
+	// of two seconds' worth); 0: DefaultManageRate.
+	ManageRate float64
+	PublicURL  string // base of links the API hands out; empty: the request's host
+	Version    string
+	Metrics    *metrics.Metrics // nil: none
+	Tracing    *tracing.Tracing // nil: off
+	Logger     *slog.Logger     // nil: discard
 }
 
 // App is a wired Hookline: its services, activities and workflow client.
@@ -80,10 +84,14 @@ type App struct {
 	// Readiness backs /readyz and the dev stack's "ready".
 	Readiness *workflows.Readiness
 	limits    *api.PublishLimits
+	manage    *ratelimit.Limiter
 }
 
 // DefaultPublishRate is HOOKLINE_PUBLISH_RATE's default (events/s).
 const DefaultPublishRate = 500
+
+// DefaultManageRate is HOOKLINE_MANAGE_RATE's default (calls/s per tenant).
+const DefaultManageRate = 100
 
 func limiter(perSecond float64) *ratelimit.Limiter {
 	if perSecond <= 0 {
@@ -115,6 +123,7 @@ func New(o Options) *App {
 		Portal:     &portal.Service{Pool: o.Pool},
 		Readiness:  &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},
 		limits:     &api.PublishLimits{Tenant: limiter(o.PublishRate), Key: limiter(o.PublishRatePerKey)},
+		manage:     ratelimit.New(cmp.Or(o.ManageRate, DefaultManageRate), max(1, int(2*cmp.Or(o.ManageRate, DefaultManageRate)))),
 	}
 	// An attempt's own deadline (its endpoint's timeout, else the
 	// deployment's) bounds it; the clients allow the largest.
@@ -183,7 +192,7 @@ func (a *App) API() *api.Server {
 	d := api.Deps{
 		Pool: a.opts.Pool, JWT: a.opts.JWT, Ready: a.Readiness.Check, Endpoints: a.Endpoints,
 		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, Stats: &stats.Service{Pool: a.opts.Pool}, PublicURL: a.opts.PublicURL,
-		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing, PublishLimits: a.limits,
+		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing, PublishLimits: a.limits, ManageLimit: a.manage,
 	}
 	if a.opts.Metrics != nil {
 		d.Metrics = a.opts.Metrics

@@ -13,8 +13,8 @@ import (
 
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
-	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
 )
 

@@ -49,6 +49,9 @@ type Deps struct {
 	Metrics Observer
 	// PublishLimits bound each tenant's and API key's publish rate (nil: none).
 	PublishLimits *PublishLimits
+	// ManageLimit bounds each tenant's management calls (every webhook
+	// operation but publish) per second (nil: none).
+	ManageLimit *ratelimit.Limiter
 	// Tracing makes each request a server span (continuing an incoming
 	// traceparent); nil or off: none.
 	Tracing *tracing.Tracing

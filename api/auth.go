@@ -85,6 +85,9 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 		return out, nil
 	}
 	baseErrors := op.Errors
+	if sc == scopeTenant && perm == authn.PermManageWebhooks {
+		baseErrors = append(slices.Clone(baseErrors), http.StatusTooManyRequests) // admitManage
+	}
 	withErrors := func(o *huma.Operation, extra ...int) {
 		// 400: malformed JSON or a query string that is not UTF-8, on any operation.
 		errs := append(slices.Clone(baseErrors), http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden)
@@ -96,6 +99,9 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 		v1.Path = "/v1" + op.Path
 		v1.Security = []map[string][]string{{schemeAPIKey: {}}}
 		v1.Middlewares = huma.Middlewares{s.apiKeyAuth(perm)}
+		if perm == authn.PermManageWebhooks {
+			v1.Middlewares = append(v1.Middlewares, s.admitManage())
+		}
 		withErrors(&v1)
 		huma.Register(s.api, v1, handler)
 		if perm == authn.PermManageWebhooks {
@@ -116,6 +122,9 @@ func register[I, O any](s *Server, sc scope, perm string, op huma.Operation, h f
 		adm.Path = adminTenantPrefix + op.Path
 		adm.Parameters = append([]*huma.Param{tenantParam}, op.Parameters...)
 		adm.Middlewares = huma.Middlewares{s.adminAuth(perm, true)}
+		if sc == scopeTenant && perm == authn.PermManageWebhooks {
+			adm.Middlewares = append(adm.Middlewares, s.admitManage())
+		}
 		withErrors(&adm, http.StatusNotFound, http.StatusUnprocessableEntity)
 	}
 	huma.Register(s.api, adm, handler)

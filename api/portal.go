@@ -119,7 +119,7 @@ func registerPortalMirror[I, O any](s *Server, op huma.Operation, handler func(c
 	op.Path = portalAPIPrefix + op.Path
 	op.Hidden = true
 	op.Security = nil
-	op.Middlewares = huma.Middlewares{s.portalAuth()}
+	op.Middlewares = huma.Middlewares{s.portalAuth(), s.admitManage()}
 	huma.Register(s.api, op, handler)
 }
 

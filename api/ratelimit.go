@@ -58,3 +58,28 @@ func (s *Server) admitPublish(ctx context.Context) (RateLimitHeaders, error) {
 	return h, huma.ErrorWithHeaders(huma.NewError(http.StatusTooManyRequests, "publish rate limit exceeded; retry after "+retry+" s"),
 		http.Header{"Retry-After": {retry}, "RateLimit-Limit": {h.RateLimitLimit}, "RateLimit-Remaining": {h.RateLimitRemaining}, "RateLimit-Reset": {h.RateLimitReset}})
 }
+
+// admitManage takes a token from the tenant's management bucket (every
+// webhook operation but publish, on every path) and sets the RateLimit
+// headers, or refuses with 429 and Retry-After. It runs after the auth
+// middleware, which resolved the tenant.
+func (s *Server) admitManage() func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		if s.ManageLimit == nil {
+			next(ctx)
+			return
+		}
+		d := s.ManageLimit.Allow(principalFrom(ctx.Context()).TenantID.String())
+		h := headersOf(d)
+		ctx.SetHeader("RateLimit-Limit", h.RateLimitLimit)
+		ctx.SetHeader("RateLimit-Remaining", h.RateLimitRemaining)
+		ctx.SetHeader("RateLimit-Reset", h.RateLimitReset)
+		if !d.Allowed {
+			retry := strconv.Itoa(max(1, int((d.RetryAfter+time.Second-1)/time.Second)))
+			ctx.SetHeader("Retry-After", retry)
+			_ = huma.WriteErr(s.api, ctx, http.StatusTooManyRequests, "management rate limit exceeded; retry after "+retry+" s")
+			return
+		}
+		next(ctx)
+	}
+}

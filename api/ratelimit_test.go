@@ -37,3 +37,46 @@ func TestPublishRateLimit(t *testing.T) {
 		t.Fatalf("tenant B while A is limited: %d", r.Status)
 	}
 }
+
+// Management calls (every webhook operation but publish) share one bucket
+// per tenant across the API-key, admin and portal paths: past it, 429 with
+// Retry-After and the RateLimit headers and nothing written; another
+// tenant, and publishing, are unaffected.
+func TestManagementRateLimit(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{ManageRate: 2}) // bursts of 4
+	cookie, csrf := portalLogin(t, env, env.A)
+	calls := []func() hooklinetest.Response{
+		func() hooklinetest.Response { return env.Do(http.MethodGet, "/v1/webhooks", env.A.Key, nil) },
+		func() hooklinetest.Response {
+			return env.Do(http.MethodGet, "/admin/v1/tenants/"+env.A.ID.String()+"/webhooks", env.A.AdminToken, nil)
+		},
+		func() hooklinetest.Response { return env.Do(http.MethodGet, "/portal/api/webhooks", "", nil, "Cookie", cookie) },
+		func() hooklinetest.Response { return env.Do(http.MethodGet, "/v1/webhooks/event-types", env.A.Key, nil) },
+	}
+	last := 5
+	for i, call := range calls {
+		r := call()
+		rem, _ := strconv.Atoi(r.Header.Get("RateLimit-Remaining"))
+		if r.Status != http.StatusOK || r.Header.Get("RateLimit-Limit") != "4" || rem >= last {
+			t.Fatalf("call %d: %d, headers %v", i, r.Status, r.Header)
+		}
+		last = rem
+	}
+	r := env.Do(http.MethodPost, "/portal/api/webhooks", "", map[string]any{"url": "https://hooks.example.com/x", "events": []string{"*"}},
+		"Cookie", cookie, "X-CSRF-Token", csrf)
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || r.Header.Get("RateLimit-Remaining") != "0" ||
+		r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("over the rate: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	var endpoints int
+	if err := env.Pool.QueryRow(t.Context(), "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1", env.A.ID).Scan(&endpoints); err != nil || endpoints != 0 {
+		t.Fatalf("%d endpoints written past the limit (%v)", endpoints, err)
+	}
+	if r := env.Do(http.MethodGet, "/v1/webhooks", env.B.Key, nil); r.Status != http.StatusOK {
+		t.Fatalf("tenant B while A is limited: %d", r.Status)
+	}
+	if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}}); r.Status != http.StatusAccepted {
+		t.Fatalf("publish while management is limited: %d", r.Status)
+	}
+}

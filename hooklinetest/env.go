@@ -90,6 +90,8 @@ type Options struct {
 	Tracing *tracing.Tracing
 	// PublishRate per tenant and per key (events/s; default Hookline's).
 	PublishRate float64
+	// ManageRate per tenant (management calls/s; default Hookline's).
+	ManageRate float64
 }
 
 var (
@@ -216,7 +218,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
-		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate,
+		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate, ManageRate: o.ManageRate,
 	}
 }
 
