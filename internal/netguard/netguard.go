@@ -149,6 +149,9 @@ type ClientOptions struct {
 	MaxConnsPerHost int
 	// TLS is the client TLS configuration (mutual TLS); nil: Go's default.
 	TLS *tls.Config
+	// Resolver resolves receivers' hostnames (nil: the system's); tests
+	// give one that answers what they need.
+	Resolver *net.Resolver
 }
 
 // Client returns an HTTP client for deliveries: guarded dialer, no proxy (a
@@ -158,7 +161,7 @@ func (g *Guard) Client(o ClientOptions) *http.Client {
 	if o.MaxConnsPerHost == 0 {
 		o.MaxConnsPerHost = 64
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: g.Control}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: g.Control, Resolver: o.Resolver}
 	tr := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
