@@ -65,11 +65,15 @@ type Options struct {
 	// ManageRate bounds each tenant's management calls per second (bursts
 	// of two seconds' worth); 0: DefaultManageRate.
 	ManageRate float64
-	PublicURL  string // base of links the API hands out; empty: the request's host
-	Version    string
-	Metrics    *metrics.Metrics // nil: none
-	Tracing    *tracing.Tracing // nil: off
-	Logger     *slog.Logger     // nil: discard
+	// MaxPending caps each tenant's open deliveries: past it REST publishes
+	// answer 429 (0: DefaultMaxPending); counted every PendingEvery (0: 5 s).
+	MaxPending   int64
+	PendingEvery time.Duration
+	PublicURL    string // base of links the API hands out; empty: the request's host
+	Version      string
+	Metrics      *metrics.Metrics // nil: none
+	Tracing      *tracing.Tracing // nil: off
+	Logger       *slog.Logger     // nil: discard
 }
 
 // App is a wired Hookline: its services, activities and workflow client.
@@ -93,6 +97,9 @@ const DefaultPublishRate = 500
 // DefaultManageRate is HOOKLINE_MANAGE_RATE's default (calls/s per tenant).
 const DefaultManageRate = 100
 
+// DefaultMaxPending is HOOKLINE_MAX_PENDING_DELIVERIES's default.
+const DefaultMaxPending = 1_000_000
+
 func limiter(perSecond float64) *ratelimit.Limiter {
 	if perSecond <= 0 {
 		perSecond = DefaultPublishRate
@@ -105,7 +112,8 @@ func New(o Options) *App {
 	o.defaults()
 	disp := &workflows.Dispatcher{Client: o.Temporal, TaskQueue: o.TaskQueue, Logger: o.Logger, RemoteAttempts: o.RemoteAttempts, RecoverBatch: o.RecoverBatch}
 	idem := &idempotency.Store{Pool: o.Pool, Box: o.Box}
-	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger, Tracer: o.Tracing.Tracer()}
+	pub := &publish.Publisher{Pool: o.Pool, Starter: disp, Idem: idem, Logger: o.Logger, Tracer: o.Tracing.Tracer(),
+		Backlog: &publish.Backlog{Pool: o.Pool, Max: cmp.Or(o.MaxPending, DefaultMaxPending), Every: cmp.Or(o.PendingEvery, 5*time.Second), Logger: o.Logger}}
 	dialGuard := o.Guard
 	if o.DeliveryGuard != nil {
 		dialGuard = o.DeliveryGuard

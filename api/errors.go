@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -34,9 +36,14 @@ func (s *Server) problem(ctx context.Context, err error) error {
 			apperr.KindForbidden:    http.StatusForbidden,
 			apperr.KindTooLarge:     http.StatusRequestEntityTooLarge,
 			apperr.KindUnavailable:  http.StatusServiceUnavailable,
+			apperr.KindTooMany:      http.StatusTooManyRequests,
 		}[e.Kind]
 		if status == 0 {
 			status = http.StatusInternalServerError
+		}
+		if e.Kind == apperr.KindTooMany {
+			retry := strconv.Itoa(max(1, int((e.RetryAfter+time.Second-1)/time.Second)))
+			return huma.ErrorWithHeaders(huma.NewError(status, e.Msg), http.Header{"Retry-After": {retry}})
 		}
 		if len(e.Details) > 0 {
 			details := make([]error, len(e.Details))

@@ -187,3 +187,51 @@ func TestPublishValidation(t *testing.T) {
 		t.Fatalf("publish without publish_events: %d", r.Status)
 	}
 }
+
+// list-webhook-endpoints pages by keyset: every endpoint once, newest
+// first, on every path; the default page holds a default quota's worth.
+func TestEndpointListPages(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	var want []string
+	for i := range 7 {
+		ep := createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": fmt.Sprintf("https://hooks.example.com/%d", i), "events": []string{"*"}})
+		want = append([]string{ep.ID.String()}, want...) // newest first
+	}
+	type page struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	for _, p := range env.Paths(env.A) {
+		var got []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > 4 {
+				t.Fatalf("%s: too many pages", p.Name)
+			}
+			r := env.Do(http.MethodGet, p.Prefix+"/webhooks?limit=3&cursor="+url.QueryEscape(cursor), p.Token, nil)
+			pg := decode[page](t, r)
+			for _, e := range pg.Data {
+				got = append(got, e.ID)
+			}
+			if pg.NextCursor == nil {
+				break
+			}
+			cursor = *pg.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: pages gave %v, want %v", p.Name, got, want)
+		}
+		all := decode[page](t, env.Do(http.MethodGet, p.Prefix+"/webhooks", p.Token, nil))
+		if len(all.Data) != len(want) || all.NextCursor != nil {
+			t.Fatalf("%s: default page has %d endpoints, next %v", p.Name, len(all.Data), all.NextCursor)
+		}
+	}
+	for _, q := range []string{"?limit=0", "?limit=101", "?cursor=not-a-cursor"} {
+		if r := env.Do(http.MethodGet, "/v1/webhooks"+q, env.A.Key, nil); r.Status != http.StatusUnprocessableEntity && r.Status != http.StatusBadRequest {
+			t.Fatalf("%s: %d %s", q, r.Status, r.Body)
+		}
+	}
+}

@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline/hooklinetest"
 )
@@ -51,8 +55,12 @@ func TestManagementRateLimit(t *testing.T) {
 		func() hooklinetest.Response {
 			return env.Do(http.MethodGet, "/admin/v1/tenants/"+env.A.ID.String()+"/webhooks", env.A.AdminToken, nil)
 		},
-		func() hooklinetest.Response { return env.Do(http.MethodGet, "/portal/api/webhooks", "", nil, "Cookie", cookie) },
-		func() hooklinetest.Response { return env.Do(http.MethodGet, "/v1/webhooks/event-types", env.A.Key, nil) },
+		func() hooklinetest.Response {
+			return env.Do(http.MethodGet, "/portal/api/webhooks", "", nil, "Cookie", cookie)
+		},
+		func() hooklinetest.Response {
+			return env.Do(http.MethodGet, "/v1/webhooks/event-types", env.A.Key, nil)
+		},
 	}
 	last := 5
 	for i, call := range calls {
@@ -79,4 +87,53 @@ func TestManagementRateLimit(t *testing.T) {
 	if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, map[string]any{"type": "comment.created", "payload": map[string]any{}}); r.Status != http.StatusAccepted {
 		t.Fatalf("publish while management is limited: %d", r.Status)
 	}
+}
+
+// A tenant at its cap of open deliveries gets 429 on publish (with
+// Retry-After, nothing written) until they drain; another tenant does not.
+func TestPendingDeliveriesCap(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{MaxPending: 3})
+	rc := hooklinetest.NewReceiver(t)
+	var mu sync.Mutex
+	failing := true
+	rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, _ []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	createEndpoint(t, env, env.Paths(env.A)[0], map[string]any{"url": rc.URL, "events": []string{"*"}, "retry_schedule": []string{"5s", "5s", "5s"}})
+	ev := func(id string) map[string]any {
+		return map[string]any{"id": id, "type": "comment.created", "payload": map[string]any{}}
+	}
+	for i := range 3 {
+		if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, ev(fmt.Sprintf("e%d", i))); r.Status != http.StatusAccepted {
+			t.Fatalf("publish %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	var refused hooklinetest.Response
+	env.Eventually(10*time.Second, "publishes refused at the cap", func() bool {
+		refused = env.Do(http.MethodPost, "/v1/events", env.A.Key, ev("over"))
+		return refused.Status == http.StatusTooManyRequests
+	})
+	if refused.Header.Get("Retry-After") == "" || !strings.Contains(string(refused.Body), "limit of 3") {
+		t.Fatalf("refusal: %v %s", refused.Header, refused.Body)
+	}
+	var events int
+	if err := env.Pool.QueryRow(t.Context(), "SELECT count(*) FROM events WHERE tenant_id = $1 AND id = 'over'", env.A.ID).Scan(&events); err != nil || events != 0 {
+		t.Fatalf("the refused event was stored (%d, %v)", events, err)
+	}
+	if r := env.Do(http.MethodPost, "/v1/events", env.B.Key, ev("b")); r.Status != http.StatusAccepted {
+		t.Fatalf("tenant B: %d", r.Status)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	env.Eventually(30*time.Second, "publishes accepted once the deliveries drained", func() bool {
+		return env.Do(http.MethodPost, "/v1/events", env.A.Key, ev("later")).Status == http.StatusAccepted
+	})
 }

@@ -66,9 +66,15 @@ type EndpointPath struct {
 	EndpointID uuid.UUID `path:"endpoint_id" doc:"endpoint id"`
 }
 
+type endpointListInput struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"100" doc:"page size (1–100)"`
+	Cursor string `query:"cursor" maxLength:"64" doc:"next_cursor of the previous page; omit for the first (newest) page"`
+}
+
 type endpointListOutput struct {
 	Body struct {
-		Data []Endpoint `json:"data"`
+		Data       []Endpoint `json:"data"`
+		NextCursor *string    `json:"next_cursor" doc:"pass as cursor for the next (older) page; null on the last page"`
 	}
 }
 
@@ -144,7 +150,9 @@ func (s *Server) registerEndpoints() {
 	register(s, scopeTenant, authn.PermManageWebhooks, huma.Operation{
 		OperationID: "list-webhook-endpoints", Method: http.MethodGet, Path: "/webhooks",
 		Summary: "List webhook endpoints", Tags: []string{tagEndpoints},
-		Description: "Every webhook endpoint of the tenant, newest first. Secrets are never included.",
+		Description: "The tenant's webhook endpoints, newest first, in keyset pages of `limit` (default and at most 100, " +
+			"which with the default quota of 100 endpoints per tenant is every one): follow `next_cursor` for the rest. " +
+			"Secrets are never included.",
 	}, s.listEndpoints)
 
 	register(s, scopeTenant, authn.PermManageWebhooks, huma.Operation{
@@ -192,12 +200,13 @@ func (s *Server) registerEndpoints() {
 	}, s.rotateSecret)
 }
 
-func (s *Server) listEndpoints(ctx context.Context, _ *struct{}) (*endpointListOutput, error) {
-	rows, err := s.Endpoints.List(ctx, callerFrom(ctx))
+func (s *Server) listEndpoints(ctx context.Context, in *endpointListInput) (*endpointListOutput, error) {
+	rows, next, err := s.Endpoints.List(ctx, callerFrom(ctx), in.Limit, in.Cursor)
 	if err != nil {
 		return nil, err
 	}
 	out := &endpointListOutput{}
+	out.Body.NextCursor = next
 	out.Body.Data = make([]Endpoint, len(rows))
 	for i, r := range rows {
 		out.Body.Data[i] = toEndpoint(r)

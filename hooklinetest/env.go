@@ -92,6 +92,9 @@ type Options struct {
 	PublishRate float64
 	// ManageRate per tenant (management calls/s; default Hookline's).
 	ManageRate float64
+	// MaxPending open deliveries per tenant (default Hookline's), counted
+	// every 100 ms here.
+	MaxPending int64
 }
 
 var (
@@ -153,6 +156,12 @@ func New(t testing.TB, opts ...Options) *Env {
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Stop)
+	}
+	if o.MaxPending > 0 { // the cap's counter, as serve runs it (only when a test sets one)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); e.App.Publisher.Backlog.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
 	}
 	apiServer := e.App.API()
 	e.contract = newContract(t, apiServer.OpenAPI())
@@ -218,7 +227,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
-		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate, ManageRate: o.ManageRate,
+		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate, ManageRate: o.ManageRate, MaxPending: o.MaxPending, PendingEvery: 100 * time.Millisecond,
 	}
 }
 

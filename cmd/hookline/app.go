@@ -206,7 +206,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
 		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts, MaxEndpoints: cfg.MaxEndpoints,
-		PublishRate: cfg.PublishRate, PublishRatePerKey: cfg.PublishRatePerKey, ManageRate: cfg.ManageRate,
+		PublishRate: cfg.PublishRate, PublishRatePerKey: cfg.PublishRatePerKey, ManageRate: cfg.ManageRate, MaxPending: int64(cfg.MaxPending),
 		PublicURL: cfg.PublicURL, Version: version, Metrics: m, Logger: log, ProbeRunsWorkflow: o.RunsWorker, Tracing: tr,
 	})
 	return &services{cfg: cfg, log: log, pool: pool, temporal: tc, metrics: m, tracing: tr, app: app}, nil

@@ -175,6 +175,7 @@ func runDevServices(ctx context.Context, cmd *cobra.Command, cfg *config.Config,
 	defer stop()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.runWorker(gctx) })
+	g.Go(func() error { s.app.Publisher.Backlog.Run(gctx); return nil })
 	// The API and dev.env appear only once a delivery workflow has run: a
 	// fresh cluster refuses its just-registered search attributes for a
 	// few seconds, and a publish in that window would wait for reconcile.

@@ -30,6 +30,7 @@ func serveCmd(cfg *config.Config) *cobra.Command {
 			return runService(cmd, cfg, openOptions{Migrate: true, LazyTemporal: true, Service: "hookline-api", Origin: origin("serve")}, func(ctx context.Context, s *services) error {
 				s.metrics.WatchBacklog(ctx, s.pool, backlogEvery)
 				g, ctx := errgroup.WithContext(ctx)
+				g.Go(func() error { s.app.Publisher.Backlog.Run(ctx); return nil })
 				if cfg.MetricsAddr != "" {
 					g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", cfg.MetricsAddr, s.workerProbes()) })
 				} else if cfg.MetricsToken == "" {

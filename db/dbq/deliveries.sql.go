@@ -31,6 +31,39 @@ func (q *Queries) CountEventDeliveries(ctx context.Context, arg CountEventDelive
 	return count, err
 }
 
+const countOpenByTenant = `-- name: CountOpenByTenant :many
+SELECT tenant_id, count(*)::bigint AS open FROM deliveries
+WHERE status IN ('pending', 'in_flight')
+GROUP BY tenant_id
+`
+
+type CountOpenByTenantRow struct {
+	TenantID uuid.UUID
+	Open     int64
+}
+
+// Each tenant's open deliveries (an index-only scan of the open ones), for
+// the pending-deliveries cap; run on a ticker, never per publish.
+func (q *Queries) CountOpenByTenant(ctx context.Context) ([]CountOpenByTenantRow, error) {
+	rows, err := q.db.Query(ctx, countOpenByTenant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountOpenByTenantRow{}
+	for rows.Next() {
+		var i CountOpenByTenantRow
+		if err := rows.Scan(&i.TenantID, &i.Open); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countRecoverable = `-- name: CountRecoverable :one
 SELECT count(*) FROM deliveries
 WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('failed', 'dead_letter')
@@ -827,19 +860,31 @@ func (q *Queries) ListOrderWaiters(ctx context.Context, arg ListOrderWaitersPara
 }
 
 const listOverdueDeliveries = `-- name: ListOverdueDeliveries :many
-SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
-WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < $1::timestamptz
-  -- A delivery waiting for its turn in an ordered key is not overdue: the
-  -- one before it wakes (or starts) it when it is done.
-  AND NOT (ordering_seq IS NOT NULL AND status = 'pending' AND attempt_count = 0
-           AND hookline_behind(endpoint_id, ordering_key, ordering_seq))
-ORDER BY coalesce(next_attempt_at, created_at)
-LIMIT $2
+WITH overdue AS (
+    SELECT o.id, o.tenant_id, o.endpoint_id, o.event_type, o.due,
+           row_number() OVER (PARTITION BY t.id ORDER BY o.due) AS turn
+    FROM tenants t
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.tenant_id, d.endpoint_id, d.event_type, coalesce(d.next_attempt_at, d.created_at) AS due
+        FROM deliveries d
+        WHERE d.tenant_id = t.id AND d.status IN ('pending', 'in_flight')
+          AND coalesce(d.next_attempt_at, d.created_at) < $2::timestamptz
+          -- A delivery waiting for its turn in an ordered key is not overdue:
+          -- the one before it wakes (or starts) it when it is done.
+          AND NOT (d.ordering_seq IS NOT NULL AND d.status = 'pending' AND d.attempt_count = 0
+                   AND hookline_behind(d.endpoint_id, d.ordering_key, d.ordering_seq))
+        ORDER BY coalesce(d.next_attempt_at, d.created_at)
+        LIMIT $1
+    ) o
+)
+SELECT id, tenant_id, endpoint_id, event_type FROM overdue
+ORDER BY turn, due
+LIMIT $1
 `
 
 type ListOverdueDeliveriesParams struct {
-	OlderThan time.Time
 	RowLimit  int32
+	OlderThan time.Time
 }
 
 type ListOverdueDeliveriesRow struct {
@@ -851,8 +896,10 @@ type ListOverdueDeliveriesRow struct {
 
 // Open deliveries whose next step is overdue: pending ones whose workflow may
 // never have started, in_flight ones whose retry timer should have fired.
+// Round-robin across tenants (each tenant's oldest first, then each one's
+// second…), so one tenant's backlog cannot fill a run's batch.
 func (q *Queries) ListOverdueDeliveries(ctx context.Context, arg ListOverdueDeliveriesParams) ([]ListOverdueDeliveriesRow, error) {
-	rows, err := q.db.Query(ctx, listOverdueDeliveries, arg.OlderThan, arg.RowLimit)
+	rows, err := q.db.Query(ctx, listOverdueDeliveries, arg.RowLimit, arg.OlderThan)
 	if err != nil {
 		return nil, err
 	}

@@ -375,11 +375,27 @@ func (q *Queries) GetEndpointForUpdate(ctx context.Context, arg GetEndpointForUp
 
 const listEndpoints = `-- name: ListEndpoints :many
 SELECT id, tenant_id, url, description, events, is_active, secret_ciphertext, verified_at, last_verification_at, last_verification_reason, created_at, updated_at, max_in_flight, rate_limit, rate_tat, failing_since, disabled_reason, consecutive_failures, breaker_open_until, breaker_cooldown_seconds, breaker_prober, breaker_max_cooldown_seconds, headers, sensitive_headers, auth, tls, tls_not_after, tls_notified_days, secrets_ciphertext, retry_schedule, timeout_seconds, channels, filter, trace_propagation, ordering, on_exhausted FROM webhook_endpoints WHERE tenant_id = $1
+  AND ($2::timestamptz IS NULL
+       OR (created_at, id) < ($2::timestamptz, $3::uuid))
 ORDER BY created_at DESC, id DESC
+LIMIT $4
 `
 
-func (q *Queries) ListEndpoints(ctx context.Context, tenantID uuid.UUID) ([]WebhookEndpoint, error) {
-	rows, err := q.db.Query(ctx, listEndpoints, tenantID)
+type ListEndpointsParams struct {
+	TenantID        uuid.UUID
+	CursorCreatedAt *time.Time
+	CursorID        *uuid.UUID
+	RowLimit        int32
+}
+
+// Keyset page, newest first. The cursor is the (created_at, id) of the last row seen.
+func (q *Queries) ListEndpoints(ctx context.Context, arg ListEndpointsParams) ([]WebhookEndpoint, error) {
+	rows, err := q.db.Query(ctx, listEndpoints,
+		arg.TenantID,
+		arg.CursorCreatedAt,
+		arg.CursorID,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}

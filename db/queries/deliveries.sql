@@ -120,13 +120,27 @@ WHERE id = ANY(@ids::uuid[]) AND status IN ('pending', 'in_flight');
 -- name: ListOverdueDeliveries :many
 -- Open deliveries whose next step is overdue: pending ones whose workflow may
 -- never have started, in_flight ones whose retry timer should have fired.
-SELECT id, tenant_id, endpoint_id, event_type FROM deliveries
-WHERE status IN ('pending', 'in_flight') AND coalesce(next_attempt_at, created_at) < @older_than::timestamptz
-  -- A delivery waiting for its turn in an ordered key is not overdue: the
-  -- one before it wakes (or starts) it when it is done.
-  AND NOT (ordering_seq IS NOT NULL AND status = 'pending' AND attempt_count = 0
-           AND hookline_behind(endpoint_id, ordering_key, ordering_seq))
-ORDER BY coalesce(next_attempt_at, created_at)
+-- Round-robin across tenants (each tenant's oldest first, then each one's
+-- second…), so one tenant's backlog cannot fill a run's batch.
+WITH overdue AS (
+    SELECT o.id, o.tenant_id, o.endpoint_id, o.event_type, o.due,
+           row_number() OVER (PARTITION BY t.id ORDER BY o.due) AS turn
+    FROM tenants t
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.tenant_id, d.endpoint_id, d.event_type, coalesce(d.next_attempt_at, d.created_at) AS due
+        FROM deliveries d
+        WHERE d.tenant_id = t.id AND d.status IN ('pending', 'in_flight')
+          AND coalesce(d.next_attempt_at, d.created_at) < @older_than::timestamptz
+          -- A delivery waiting for its turn in an ordered key is not overdue:
+          -- the one before it wakes (or starts) it when it is done.
+          AND NOT (d.ordering_seq IS NOT NULL AND d.status = 'pending' AND d.attempt_count = 0
+                   AND hookline_behind(d.endpoint_id, d.ordering_key, d.ordering_seq))
+        ORDER BY coalesce(d.next_attempt_at, d.created_at)
+        LIMIT @row_limit
+    ) o
+)
+SELECT id, tenant_id, endpoint_id, event_type FROM overdue
+ORDER BY turn, due
 LIMIT @row_limit;
 
 -- name: ListOpenDeliveriesByID :many
@@ -337,3 +351,10 @@ WHERE h.tenant_id = @tenant_id AND h.endpoint_id = @endpoint_id AND h.ordering_k
 ORDER BY h.ordering_seq
 LIMIT 1
 FOR UPDATE OF h;
+
+-- name: CountOpenByTenant :many
+-- Each tenant's open deliveries (an index-only scan of the open ones), for
+-- the pending-deliveries cap; run on a ticker, never per publish.
+SELECT tenant_id, count(*)::bigint AS open FROM deliveries
+WHERE status IN ('pending', 'in_flight')
+GROUP BY tenant_id;

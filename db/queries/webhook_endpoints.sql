@@ -15,8 +15,12 @@ SELECT * FROM webhook_endpoints WHERE tenant_id = @tenant_id AND id = @id;
 SELECT * FROM webhook_endpoints WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 
 -- name: ListEndpoints :many
+-- Keyset page, newest first. The cursor is the (created_at, id) of the last row seen.
 SELECT * FROM webhook_endpoints WHERE tenant_id = @tenant_id
-ORDER BY created_at DESC, id DESC;
+  AND (sqlc.narg('cursor_created_at')::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg('cursor_created_at')::timestamptz, sqlc.narg('cursor_id')::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @row_limit;
 
 -- name: UpdateEndpoint :one
 -- Re-enabling (is_active false → true) resets the endpoint's health.

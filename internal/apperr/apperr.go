@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a domain error; each maps to one HTTP status.
@@ -21,6 +22,7 @@ const (
 	KindForbidden                    // 403
 	KindTooLarge                     // 413
 	KindUnavailable                  // 503, a dependency (Temporal) did not answer
+	KindTooMany                      // 429, a tenant limit; RetryAfter says when to try again
 )
 
 // Error is a domain error safe to show to a client: Msg never carries a Go
@@ -33,6 +35,8 @@ type Error struct {
 	// Details list several failing locations (e.g. every place a payload
 	// breaks its schema); when set they are reported instead of Field.
 	Details []Detail
+	// RetryAfter, for KindTooMany: when trying again may succeed.
+	RetryAfter time.Duration
 }
 
 // Detail is one failing location of an Error.
@@ -69,6 +73,11 @@ func Conflict(format string, args ...any) *Error {
 // State says the resource cannot undergo the operation in its current state.
 func State(format string, args ...any) *Error {
 	return &Error{Kind: KindState, Msg: fmt.Sprintf(format, args...)}
+}
+
+// TooMany is a tenant limit reached (429); retry after the given time.
+func TooMany(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Kind: KindTooMany, Msg: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
 }
 
 // Unauthorized is a 401 with a client-safe reason.

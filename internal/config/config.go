@@ -75,6 +75,7 @@ type Config struct {
 	PublishRate        float64
 	PublishRatePerKey  float64
 	ManageRate         float64
+	MaxPending         int
 	BreakerThreshold   int
 	BreakerCooldown    time.Duration
 	BreakerMaxCooldown time.Duration
@@ -153,6 +154,7 @@ func Options(c *Config) []Option {
 		i(&c.MaxEndpoints, "max-endpoints", "HOOKLINE_MAX_ENDPOINTS", 100, "webhook endpoints a tenant may have"),
 		f(&c.PublishRate, "publish-rate", "HOOKLINE_PUBLISH_RATE", 500, "publishes per second per tenant (bursts of one second's worth; more answer 429)"),
 		f(&c.PublishRatePerKey, "publish-rate-per-key", "HOOKLINE_PUBLISH_RATE_PER_KEY", 500, "publishes per second per API key"),
+		i(&c.MaxPending, "max-pending-deliveries", "HOOKLINE_MAX_PENDING_DELIVERIES", 1_000_000, "open (pending or in-flight) deliveries a tenant may have; past it publishes answer 429 (counted every 5 s)"),
 		f(&c.ManageRate, "manage-rate", "HOOKLINE_MANAGE_RATE", 100, "management calls (every webhook operation but publish) per second per tenant (bursts of two seconds' worth; more answer 429)"),
 		i(&c.TenantMaxInFlight, "tenant-max-in-flight", "HOOKLINE_TENANT_MAX_IN_FLIGHT", 50, "a tenant's delivery attempts running at once, across its endpoints and all workers: its fair share"),
 		i(&c.BreakerThreshold, "breaker-threshold", "HOOKLINE_BREAKER_THRESHOLD", 5, "consecutive failed attempts (network error, timeout, 5xx) that open an endpoint's circuit breaker"),
@@ -328,6 +330,8 @@ func (c *Config) validateFlow() error {
 	switch {
 	case c.PublishRate <= 0 || c.PublishRatePerKey <= 0 || c.ManageRate <= 0:
 		return fmt.Errorf("HOOKLINE_PUBLISH_RATE, HOOKLINE_PUBLISH_RATE_PER_KEY and HOOKLINE_MANAGE_RATE must be positive")
+	case c.MaxPending < 1:
+		return fmt.Errorf("HOOKLINE_MAX_PENDING_DELIVERIES must be at least 1, got %d", c.MaxPending)
 	case c.MaxEndpoints < 1:
 		return fmt.Errorf("HOOKLINE_MAX_ENDPOINTS must be at least 1, got %d", c.MaxEndpoints)
 	case c.TenantMaxInFlight < 1:

@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
 	"github.com/hookline/hookline/internal/catalog"
+	"github.com/hookline/hookline/internal/cursor"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/idempotency"
 	"github.com/hookline/hookline/internal/netguard"
@@ -71,9 +72,23 @@ func notFound(err error) error {
 	return err
 }
 
-// List returns every endpoint of the tenant, newest first.
-func (s *Service) List(ctx context.Context, c audit.Caller) ([]dbq.WebhookEndpoint, error) {
-	return db.Q(s.Pool).ListEndpoints(ctx, c.TenantID)
+// List returns a keyset page of the tenant's endpoints, newest first, of
+// at most limit, and the cursor of the next page (nil on the last).
+func (s *Service) List(ctx context.Context, c audit.Caller, limit int, after string) ([]dbq.WebhookEndpoint, *string, error) {
+	cur, err := cursor.Parse(after)
+	if err != nil {
+		return nil, nil, err
+	}
+	params := dbq.ListEndpointsParams{TenantID: c.TenantID, RowLimit: int32(limit) + 1}
+	if cur != nil {
+		params.CursorCreatedAt, params.CursorID = &cur.CreatedAt, &cur.ID
+	}
+	rows, err := db.Q(s.Pool).ListEndpoints(ctx, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, next := cursor.Page(rows, limit, func(e dbq.WebhookEndpoint) cursor.Cursor { return cursor.Cursor{CreatedAt: e.CreatedAt, ID: e.ID} })
+	return rows, next, nil
 }
 
 // Get returns one endpoint.

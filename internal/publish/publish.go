@@ -71,6 +71,9 @@ type Publisher struct {
 	Filters Filters
 	// Tracer records the fan-out span of each publish (nil: none).
 	Tracer trace.Tracer
+	// Backlog caps each tenant's open deliveries for REST publishes (nil:
+	// no cap).
+	Backlog *Backlog
 }
 
 // span starts the fan-out span of a publish: the workflow starts become its
@@ -112,6 +115,9 @@ func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (
 // event id anyway). The response is 202 with the Result, or 200 with the
 // original Result when the event id was published before.
 func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey string, ev Event) (_ idempotency.Response, err error) {
+	if err := p.Backlog.Admit(tenantID); err != nil {
+		return idempotency.Response{}, err
+	}
 	ctx, span := p.span(ctx, tenantID, ev)
 	var written Result
 	defer func() { endSpan(span, written, err) }()

@@ -63,7 +63,17 @@ function query(params) {
   return s ? "?" + s : "";
 }
 
-export const listEndpoints = () => call("GET", "/webhooks");
+// listEndpoints follows next_cursor to the end: the page shows them all.
+export async function listEndpoints() {
+  const data = [];
+  let cursor = "";
+  do {
+    const page = await call("GET", "/webhooks" + query({ limit: 100, cursor }));
+    data.push(...((page && page.data) || []));
+    cursor = (page && page.next_cursor) || "";
+  } while (cursor);
+  return { data };
+}
 export const getEndpoint = (id) => call("GET", ep(id));
 export const createEndpoint = (body) => call("POST", "/webhooks", body);
 export const updateEndpoint = (id, body) => call("PATCH", ep(id), body);
