@@ -42,19 +42,39 @@ func (s *Server) registerAuditLog() {
 			"rotate, replay, purge and verify, written in the same transaction as the change.",
 		Errors: []int{http.StatusBadRequest},
 	}, func(ctx context.Context, in *PageQuery) (*auditListOutput, error) {
-		rows, next, err := audit.List(ctx, db.Q(s.Pool), principalFrom(ctx).TenantID, in.Limit, in.Cursor)
-		if err != nil {
+		return s.auditPage(ctx, principalFrom(ctx).TenantID, in)
+	})
+
+	register(s, scopeAdmin, authn.PermManageTenants, huma.Operation{
+		OperationID: "list-global-audit-log", Method: http.MethodGet, Path: "/admin/v1/audit-log",
+		Summary: "List the global audit log", Tags: []string{tagTenants},
+		Description: "Changes to what every tenant shares, newest first, cursor-paginated: event types put " +
+			"(`event_type.put`) and admin tokens revoked (`admin_token.revoked`). Admin JWT with `manage_tenants` " +
+			"covering every tenant only.",
+		Errors: []int{http.StatusBadRequest},
+	}, func(ctx context.Context, in *PageQuery) (*auditListOutput, error) {
+		if err := requireAllTenants(ctx, "reading the global audit log"); err != nil {
 			return nil, err
 		}
-		out := &auditListOutput{}
-		out.Body.NextCursor = next
-		out.Body.Data = make([]AuditEntry, len(rows))
-		for i, r := range rows {
-			out.Body.Data[i] = AuditEntry{
-				ID: r.ID, ActorKind: r.ActorKind, ActorID: r.ActorID, Action: r.Action, TargetType: r.TargetType,
-				TargetID: r.TargetID, Details: r.Details, RequestID: r.RequestID, CreatedAt: r.CreatedAt,
-			}
-		}
-		return out, nil
+		return s.auditPage(ctx, uuid.Nil, in)
 	})
+}
+
+// auditPage is one page of a tenant's audit log, or of the global one
+// (uuid.Nil).
+func (s *Server) auditPage(ctx context.Context, tenantID uuid.UUID, in *PageQuery) (*auditListOutput, error) {
+	rows, next, err := audit.List(ctx, db.Q(s.Pool), tenantID, in.Limit, in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	out := &auditListOutput{}
+	out.Body.NextCursor = next
+	out.Body.Data = make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		out.Body.Data[i] = AuditEntry{
+			ID: r.ID, ActorKind: r.ActorKind, ActorID: r.ActorID, Action: r.Action, TargetType: r.TargetType,
+			TargetID: r.TargetID, Details: r.Details, RequestID: r.RequestID, CreatedAt: r.CreatedAt,
+		}
+	}
+	return out, nil
 }

@@ -54,6 +54,12 @@ func callerFrom(ctx context.Context) audit.Caller {
 	return audit.Caller{TenantID: p.TenantID, Actor: p.Actor, RequestID: requestID(ctx)}
 }
 
+// globalCaller is the caller of a change to what every tenant shares: its
+// audit rows name no tenant (list-global-audit-log shows them).
+func globalCaller(ctx context.Context) audit.Caller {
+	return audit.Global(principalFrom(ctx).Actor, requestID(ctx))
+}
+
 // scope says which paths an operation is registered on.
 type scope int
 

@@ -310,3 +310,45 @@ func TestDeadLetteredOperationalEventEmitsNothing(t *testing.T) {
 		t.Fatalf("delivery.dead_lettered events %d (want 1: the source's), ops endpoint got %d, broken ops endpoint %d", emitted, ops.rc.Count(), brokenOps.rc.Count())
 	}
 }
+
+// Changes to what every tenant shares are audited as rows of no tenant:
+// the global log lists an event type put and an admin token revoked, with
+// the admin who did it; no tenant's log shows them; only an admin of every
+// tenant may read it.
+func TestGlobalAuditLog(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t)
+	if r := env.Do(http.MethodPut, "/admin/v1/event-types/invoice.paid", env.SuperToken, `{"description":"an invoice was paid","example":{"id":"in_1"}}`); r.Status != http.StatusOK {
+		t.Fatalf("put event type: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do(http.MethodPost, "/admin/v1/tokens/jti-to-revoke/revoke", env.SuperToken, nil); r.Status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	r := env.Do(http.MethodGet, "/admin/v1/audit-log", env.SuperToken, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("global log: %d %s", r.Status, r.Body)
+	}
+	got := decode[auditPage](t, r).Data
+	if len(got) != 2 || got[0].Action != "admin_token.revoked" || got[0].TargetID != "jti-to-revoke" ||
+		got[1].Action != "event_type.put" || got[1].TargetID != "invoice.paid" || got[1].ActorKind != "admin" {
+		t.Fatalf("global log: %s", r.Body)
+	}
+	var details map[string]any
+	if err := json.Unmarshal(got[1].Details, &details); err != nil || details["has_example"] != true || details["created"] != true {
+		t.Fatalf("event_type.put details: %s (%v)", got[1].Details, err)
+	}
+	for _, tenant := range []hooklinetest.Tenant{env.A, env.B} {
+		page := decode[auditPage](t, env.Do(http.MethodGet, "/admin/v1/tenants/"+tenant.ID.String()+"/audit-log", env.SuperToken, nil))
+		for _, e := range page.Data {
+			if e.Action == "event_type.put" || e.Action == "admin_token.revoked" {
+				t.Fatalf("tenant %s's log shows a global row: %+v", tenant.ID, e)
+			}
+		}
+	}
+	if r := env.Do(http.MethodGet, "/admin/v1/audit-log", env.A.AdminToken, nil); r.Status != http.StatusForbidden {
+		t.Fatalf("a one-tenant admin reads the global log: %d", r.Status)
+	}
+	if r := env.Do(http.MethodGet, "/admin/v1/audit-log", env.A.Key, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("an API key reads the global log: %d", r.Status)
+	}
+}

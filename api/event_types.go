@@ -115,7 +115,7 @@ func (s *Server) putEventType(ctx context.Context, in *eventTypePutInput) (*even
 		return nil, err
 	}
 	b := in.Body
-	t, err := catalog.Put(ctx, s.Pool, in.Name, catalog.PutInput{
+	t, err := catalog.Put(ctx, s.Pool, globalCaller(ctx), in.Name, catalog.PutInput{
 		Description: b.Description, Deprecated: b.Deprecated,
 		Schema: catalog.Optional[json.RawMessage](b.Schema), Example: catalog.Optional[json.RawMessage](b.Example),
 	})

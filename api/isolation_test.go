@@ -37,6 +37,7 @@ var routeClass = map[string]string{
 	"revoke-admin-token": "admin",
 	"list-blocked-keys":  "tenant", "unblock-key": "tenant",
 	"list-portal-sessions": "admin-tenant", "revoke-portal-session": "admin-tenant",
+	"list-global-audit-log": "admin",
 }
 
 // bodies for operations that need one to get past validation.

@@ -35,7 +35,7 @@ func (s *Server) registerTokens() {
 		}
 		// No token can outlive the maximum lifetime, so neither need its row.
 		until := time.Now().Add(s.JWT.MaxLifetime() + time.Minute)
-		at, err := tenancy.RevokeToken(ctx, s.Pool, in.JTI, principalFrom(ctx).Actor.ID, until)
+		at, err := tenancy.RevokeToken(ctx, s.Pool, globalCaller(ctx), in.JTI, until)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 type InsertAuditEntryParams struct {
 	ID         uuid.UUID
-	TenantID   uuid.UUID
+	TenantID   *uuid.UUID
 	ActorKind  string
 	ActorID    string
 	Action     string
@@ -55,7 +55,7 @@ LIMIT $4
 `
 
 type ListAuditEntriesParams struct {
-	TenantID        uuid.UUID
+	TenantID        *uuid.UUID
 	CursorCreatedAt *time.Time
 	CursorID        *uuid.UUID
 	RowLimit        int32
@@ -68,6 +68,53 @@ func (q *Queries) ListAuditEntries(ctx context.Context, arg ListAuditEntriesPara
 		arg.CursorID,
 		arg.RowLimit,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditLog{}
+	for rows.Next() {
+		var i AuditLog
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.ActorKind,
+			&i.ActorID,
+			&i.Action,
+			&i.TargetType,
+			&i.TargetID,
+			&i.Details,
+			&i.RequestID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listGlobalAuditEntries = `-- name: ListGlobalAuditEntries :many
+SELECT id, tenant_id, actor_kind, actor_id, action, target_type, target_id, details, request_id, created_at FROM audit_log
+WHERE tenant_id IS NULL
+  AND ($1::timestamptz IS NULL
+       OR (created_at, id) < ($1::timestamptz, $2::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+type ListGlobalAuditEntriesParams struct {
+	CursorCreatedAt *time.Time
+	CursorID        *uuid.UUID
+	RowLimit        int32
+}
+
+// The rows of no tenant: changes to what every tenant shares.
+func (q *Queries) ListGlobalAuditEntries(ctx context.Context, arg ListGlobalAuditEntriesParams) ([]AuditLog, error) {
+	rows, err := q.db.Query(ctx, listGlobalAuditEntries, arg.CursorCreatedAt, arg.CursorID, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ type ApiKey struct {
 
 type AuditLog struct {
 	ID         uuid.UUID
-	TenantID   uuid.UUID
+	TenantID   *uuid.UUID
 	ActorKind  string
 	ActorID    string
 	Action     string

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -45,6 +46,18 @@ func (c Caller) Record(ctx context.Context, q *dbq.Queries, action, targetType, 
 	})
 }
 
+// Global is the caller of a change to what every tenant shares (the
+// event-type catalogue, admin-token revocations): its rows name no tenant.
+func Global(actor Actor, requestID string) Caller { return Caller{Actor: actor, RequestID: requestID} }
+
+// tenantOf is the row's tenant: none (NULL) for a Global caller.
+func tenantOf(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}
+
 // System is the caller for changes Hookline makes on its own (auto-disable).
 func System(tenantID uuid.UUID, component string) Caller {
 	return Caller{TenantID: tenantID, Actor: Actor{Kind: ActorSystem, ID: component}}
@@ -76,7 +89,7 @@ func Write(ctx context.Context, q *dbq.Queries, e Entry) error {
 		return err
 	}
 	return q.InsertAuditEntry(ctx, dbq.InsertAuditEntryParams{
-		ID: id, TenantID: e.TenantID, ActorKind: e.Actor.Kind, ActorID: e.Actor.ID,
+		ID: id, TenantID: tenantOf(e.TenantID), ActorKind: e.Actor.Kind, ActorID: e.Actor.ID,
 		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
 		Details: details, RequestID: e.RequestID,
 	})
@@ -95,11 +108,17 @@ func List(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, limit int, af
 	if err != nil {
 		return nil, nil, err
 	}
-	params := dbq.ListAuditEntriesParams{TenantID: tenantID, RowLimit: int32(limit) + 1}
+	var rows []dbq.AuditLog
+	var at *time.Time
+	var afterID *uuid.UUID
 	if cur != nil {
-		params.CursorCreatedAt, params.CursorID = &cur.CreatedAt, &cur.ID
+		at, afterID = &cur.CreatedAt, &cur.ID
 	}
-	rows, err := q.ListAuditEntries(ctx, params)
+	if tenantID == uuid.Nil { // the global log
+		rows, err = q.ListGlobalAuditEntries(ctx, dbq.ListGlobalAuditEntriesParams{CursorCreatedAt: at, CursorID: afterID, RowLimit: int32(limit) + 1})
+	} else {
+		rows, err = q.ListAuditEntries(ctx, dbq.ListAuditEntriesParams{TenantID: &tenantID, CursorCreatedAt: at, CursorID: afterID, RowLimit: int32(limit) + 1})
+	}
 	if err != nil {
 		return nil, nil, err
 	}

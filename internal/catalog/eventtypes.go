@@ -11,6 +11,7 @@ import (
 	"github.com/hookline/hookline/db"
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
+	"github.com/hookline/hookline/internal/audit"
 )
 
 // List returns the catalogue (reserved types aside), by name.
@@ -48,7 +49,7 @@ type PutInput struct {
 // Put creates or updates a producer event type. The schema must compile
 // (JSON Schema 2020-12) and the example must satisfy it; Hookline's own types
 // (reserved, operational) cannot be changed.
-func Put(ctx context.Context, pool *pgxpool.Pool, name string, in PutInput) (dbq.EventType, error) {
+func Put(ctx context.Context, pool *pgxpool.Pool, c audit.Caller, name string, in PutInput) (dbq.EventType, error) {
 	if len(name) > 255 || !typeName.MatchString(name) {
 		return dbq.EventType{}, apperr.Invalid("path.name", name, "an event type name is dotted lowercase words, e.g. comment.created")
 	}
@@ -68,8 +69,15 @@ func Put(ctx context.Context, pool *pgxpool.Pool, name string, in PutInput) (dbq
 		if err := apply(&next, in); err != nil {
 			return err
 		}
-		out, err = q.PutEventType(ctx, next)
-		return err
+		if out, err = q.PutEventType(ctx, next); err != nil {
+			return err
+		}
+		// The catalogue is every tenant's: a global audit row (schema and
+		// example by whether they are set, not their content).
+		return c.Record(ctx, q, "event_type.put", "event_type", name, map[string]any{
+			"created": len(cur) == 0, "description": out.Description, "deprecated": out.Deprecated,
+			"has_schema": len(out.Schema) > 0, "has_example": len(out.Example) > 0,
+		})
 	})
 	return out, err
 }
