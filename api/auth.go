@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"maps"
 	"net/http"
@@ -190,6 +192,7 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 		}
 		claims, err := s.JWT.Verify(tok)
 		if err != nil {
+			s.auditAdminRefused(ctx.Context(), tenancy.AdminTokenRefused{Reason: "invalid"}, tok)
 			s.deny(ctx, http.StatusUnauthorized, "invalid admin token")
 			return
 		}
@@ -200,6 +203,7 @@ func (s *Server) adminAuth(perm string, tenantScoped bool) func(huma.Context, fu
 				return
 			}
 			if revoked {
+				s.auditAdminRefused(ctx.Context(), tenancy.AdminTokenRefused{Reason: "revoked", Sub: claims.Subject, JTI: claims.ID}, tok)
 				s.deny(ctx, http.StatusUnauthorized, "admin token revoked")
 				return
 			}
@@ -242,6 +246,20 @@ func (s *Server) deny(ctx huma.Context, status int, msg string) {
 		ctx.SetHeader("WWW-Authenticate", `Bearer realm="hookline"`)
 	}
 	_ = huma.WriteErr(s.api, ctx, status, msg)
+}
+
+// auditAdminRefused writes a refused admin JWT to the global audit log, at
+// most once a minute per reason (a flood of forged tokens writes a row a
+// minute, whatever their contents).
+func (s *Server) auditAdminRefused(ctx context.Context, e tenancy.AdminTokenRefused, tok string) {
+	if !s.authFailures.Allow("admin-token:" + e.Reason).Allowed {
+		return
+	}
+	sum := sha256.Sum256([]byte(tok))
+	e.Fingerprint = hex.EncodeToString(sum[:8])
+	if err := tenancy.RecordAdminTokenRefused(ctx, s.Pool, e, requestID(ctx)); err != nil {
+		s.Logger.WarnContext(ctx, "auditing a refused admin token failed", "reason", e.Reason, "err", err)
+	}
 }
 
 // auditKeyRefused records, at most once a minute per key, that an existing

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/hooklinetest"
 	"github.com/hookline/hookline/internal/authn"
 )
@@ -210,5 +212,30 @@ func TestRevokedAdminTokens(t *testing.T) {
 	}
 	if r := env.Do(http.MethodGet, list, env.SuperToken, nil); r.Status != http.StatusOK {
 		t.Fatalf("another token after the revocation: %d", r.Status)
+	}
+	// Refused admin tokens are audited in the global log, at most once a
+	// minute per reason: the revoked one with its subject and jti, a flood
+	// of forged ones as one row naming no one.
+	for range 5 {
+		if r := env.Do(http.MethodGet, list, tok+"x", nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("a forged token: %d", r.Status)
+		}
+	}
+	refused := map[string]api.AuditEntry{}
+	for _, e := range decode[auditPage](t, env.Do(http.MethodGet, "/admin/v1/audit-log", env.SuperToken, nil)).Data {
+		if e.Action == "admin_token.authentication_failed" {
+			var d map[string]any
+			_ = json.Unmarshal(e.Details, &d)
+			if _, dup := refused[d["reason"].(string)]; dup {
+				t.Fatalf("two rows for reason %v within a minute", d["reason"])
+			}
+			refused[d["reason"].(string)] = e
+		}
+	}
+	if r, ok := refused["revoked"]; !ok || r.ActorID != claims["sub"] || !strings.Contains(string(r.Details), jti) {
+		t.Fatalf("the revoked token's row: %+v", r)
+	}
+	if r, ok := refused["invalid"]; !ok || r.ActorID != "unverified" || strings.Contains(string(r.Details), tok) {
+		t.Fatalf("the forged tokens' row: %+v", r)
 	}
 }

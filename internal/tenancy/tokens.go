@@ -34,3 +34,27 @@ func RevokeToken(ctx context.Context, pool *pgxpool.Pool, c audit.Caller, jti st
 func TokenRevoked(ctx context.Context, pool *pgxpool.Pool, jti string) (bool, error) {
 	return db.Q(pool).TokenRevoked(ctx, jti)
 }
+
+// AdminTokenRefused is an admin JWT the API refused: why, and what of it
+// can be named. Sub and JTI are set only when the token's signature
+// verified (a revoked token); Fingerprint is a short SHA-256 of the token,
+// never the token.
+type AdminTokenRefused struct {
+	Reason      string
+	Sub, JTI    string
+	Fingerprint string
+}
+
+// RecordAdminTokenRefused audits a refused admin JWT in the global log
+// (no tenant can be trusted from it). The caller rate-limits.
+func RecordAdminTokenRefused(ctx context.Context, pool *pgxpool.Pool, e AdminTokenRefused, requestID string) error {
+	actor := audit.Actor{Kind: audit.ActorAdmin, ID: e.Sub}
+	if actor.ID == "" {
+		actor.ID = "unverified"
+	}
+	details := map[string]any{"reason": e.Reason, "token_sha256": e.Fingerprint}
+	if e.JTI != "" {
+		details["jti"] = e.JTI
+	}
+	return audit.Global(actor, requestID).Record(ctx, db.Q(pool), "admin_token.authentication_failed", "admin_token", e.Fingerprint, details)
+}
