@@ -181,7 +181,9 @@ func (a *Activities) recorded(d dbq.GetAttemptContextRow) AttemptResult {
 }
 
 func (a *Activities) finishWithoutAttempt(ctx context.Context, q *dbq.Queries, d dbq.GetAttemptContextRow, reason string) (AttemptResult, error) {
-	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID}); err != nil {
+	// A switched-off endpoint fails all its deliveries: none holds its key.
+	release := reason == reasonEndpointDisabled
+	if _, err := q.SetDeliveryStatus(ctx, dbq.SetDeliveryStatusParams{Status: delivery.Failed, LastError: &reason, ID: d.ID, Release: release}); err != nil {
 		return AttemptResult{}, a.retrying(ctx, d.ID, "record failure", err)
 	}
 	a.proceed(ctx, q, d.ID, d.OrderingSeq != nil)

@@ -36,10 +36,15 @@ func (a *Activities) settle(ctx context.Context, q *dbq.Queries, d dbq.GetAttemp
 		Status: at.res.Status, AttemptCount: int32(at.n), LastStatusCode: nonZero(int32(at.out.Code)),
 		LastError: nonEmpty(at.out.Reason), NextAttemptAt: next, ID: d.ID, StartedAt: at.started,
 		DurationMs: int32(at.dur.Milliseconds()), ResponseBody: nonEmpty(at.out.Body), RequestHeaders: at.out.Headers,
-		LatencyBucket: int32(stats.Bucket(at.dur)), SkipExhausted: d.SkipExhausted,
+		LatencyBucket: int32(stats.Bucket(at.dur)),
 	})
 	if db.IsNotFound(err) {
-		return nil // recorded by an earlier try of this activity
+		// Recorded by an earlier try of this activity, which may have died
+		// before telling the next of its key.
+		if at.res.Status.Terminal() {
+			a.proceed(ctx, q, d.ID, d.OrderingSeq != nil)
+		}
+		return nil
 	}
 	if err != nil {
 		return err

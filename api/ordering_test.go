@@ -385,3 +385,129 @@ func TestOrderingValidation(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// failingReceiver answers 500 to the events failing names, 204 to the rest.
+func failingReceiver(t *testing.T) (*hooklinetest.Receiver, func(ev seqEvent, fail bool)) {
+	rc := hooklinetest.NewReceiver(t)
+	var mu sync.Mutex
+	failing := map[seqEvent]bool{}
+	rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, body []byte) {
+		var env struct {
+			Data seqEvent `json:"data"`
+		}
+		_ = json.Unmarshal(body, &env)
+		mu.Lock()
+		fail := failing[env.Data]
+		mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	return rc, func(ev seqEvent, fail bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		failing[ev] = fail
+	}
+}
+
+// receivedSeqs lists the sequence numbers of key's requests rc got, in
+// arrival order.
+func receivedSeqs(t *testing.T, rc *hooklinetest.Receiver, key string) []int {
+	var seqs []int
+	for _, req := range rc.Requests() {
+		if ev := arrival(t, req.Body); ev.Key == key {
+			seqs = append(seqs, ev.Seq)
+		}
+	}
+	return seqs
+}
+
+// Switching an endpoint's rules: block → skip releases a blocked key for
+// good (switching back does not block it again on the same failure), and
+// switching the endpoint off fails every delivery of its keys, head and
+// waiters alike, without leaving a key blocked.
+func TestOrderedRuleSwitches(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Flow: delivery.FlowPolicy{BreakerThreshold: 1000}})
+	rc, setFailing := failingReceiver(t)
+	ep := orderedEndpoint(t, env, rc, map[string]any{"retry_schedule": []string{"1s"}})
+	base := "/v1/webhooks/" + ep.ID.String()
+	patch := func(body map[string]any) {
+		t.Helper()
+		if r := env.Do(http.MethodPatch, base, env.A.Key, body); r.Status != http.StatusOK {
+			t.Fatalf("patch %v: %d %s", body, r.Status, r.Body)
+		}
+	}
+	blocked := func() []api.BlockedKey {
+		return decode[blockedKeys](t, env.Do(http.MethodGet, base+"/ordering", env.A.Key, nil)).Data
+	}
+	setFailing(seqEvent{Key: "s", Seq: 0}, true)
+	publishSeq(t, env, "s", 0)
+	publishSeq(t, env, "s", 1)
+	env.Eventually(time.Minute, "key s blocked", func() bool { b := blocked(); return len(b) == 1 && b[0].Waiting == 1 })
+	patch(map[string]any{"on_exhausted": "skip"})
+	env.Eventually(time.Minute, "s1 delivered once skip is on", func() bool { return fmt.Sprint(receivedSeqs(t, rc, "s")) == "[0 0 1]" })
+	patch(map[string]any{"on_exhausted": "block"})
+	publishSeq(t, env, "s", 2)
+	env.Eventually(time.Minute, "s2 delivered: the old failure does not block again", func() bool {
+		return fmt.Sprint(receivedSeqs(t, rc, "s")) == "[0 0 1 2]"
+	})
+	if b := blocked(); len(b) != 0 {
+		t.Fatalf("blocked after switching back: %+v", b)
+	}
+
+	// Off: the retrying head and the waiters behind it all fail now.
+	setFailing(seqEvent{Key: "d", Seq: 0}, true)
+	for i := range 3 {
+		publishSeq(t, env, "d", i)
+	}
+	env.Eventually(30*time.Second, "d0 attempted", func() bool { return len(receivedSeqs(t, rc, "d")) >= 1 })
+	patch(map[string]any{"is_active": false})
+	env.Eventually(30*time.Second, "every delivery of key d failed", func() bool {
+		var open int
+		_ = env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND ordering_key = 'd' AND status <> 'failed'", ep.ID).Scan(&open)
+		return open == 0
+	})
+	if got := receivedSeqs(t, rc, "d"); len(got) == 0 || got[len(got)-1] != 0 {
+		t.Fatalf("key d received %v while switched off", got)
+	}
+	patch(map[string]any{"is_active": true})
+	setFailing(seqEvent{Key: "d", Seq: 0}, false)
+	publishSeq(t, env, "d", 3)
+	env.Eventually(time.Minute, "d3 delivered after switching on", func() bool {
+		got := receivedSeqs(t, rc, "d")
+		return len(got) > 0 && got[len(got)-1] == 3
+	})
+	if b := blocked(); len(b) != 0 {
+		t.Fatalf("blocked after switching on: %+v", b)
+	}
+}
+
+// A recovery replays a key's failed deliveries in their original order,
+// at the end of the key.
+func TestOrderedRecoveryKeepsOrder(t *testing.T) {
+	t.Parallel()
+	env := hooklinetest.New(t, hooklinetest.Options{Flow: delivery.FlowPolicy{BreakerThreshold: 1000}})
+	rc, setFailing := failingReceiver(t)
+	ep := orderedEndpoint(t, env, rc, map[string]any{"retry_schedule": []string{"1s"}, "on_exhausted": "skip"})
+	since := time.Now().Add(-time.Minute)
+	const n = 6
+	for i := range n {
+		setFailing(seqEvent{Key: "r", Seq: i}, true)
+		publishSeq(t, env, "r", i)
+	}
+	env.Eventually(time.Minute, "every delivery of r dead-lettered", func() bool { return len(receivedSeqs(t, rc, "r")) == 2*n })
+	for i := range n {
+		setFailing(seqEvent{Key: "r", Seq: i}, false)
+	}
+	r := env.Do(http.MethodPost, "/v1/webhooks/"+ep.ID.String()+"/recover", env.A.Key, map[string]any{"since": since})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("recover: %d %s", r.Status, r.Body)
+	}
+	env.Eventually(time.Minute, "the replays received", func() bool { return len(receivedSeqs(t, rc, "r")) == 3*n })
+	if got := fmt.Sprint(receivedSeqs(t, rc, "r")[2*n:]); got != "[0 1 2 3 4 5]" {
+		t.Fatalf("replays arrived as %s", got)
+	}
+}

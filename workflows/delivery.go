@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,8 +21,10 @@ type DeliveryInput struct {
 	// activity executed by the worker running the workflow task, which
 	// needs a fraction of the history events and task round trips.
 	RemoteAttempts bool `json:"remote_attempts,omitempty"`
-	// FromAttempt is the attempt a continued run starts at (0: the first).
-	FromAttempt int `json:"from_attempt,omitempty"`
+	// FromAttempt is the attempt a continued run starts at (0: the first),
+	// and Status the status its search attribute last showed.
+	FromAttempt int             `json:"from_attempt,omitempty"`
+	Status      delivery.Status `json:"status,omitempty"`
 }
 
 // DeliveryResult is the final state, for the Temporal UI.
@@ -66,7 +69,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	wakeCh := workflow.GetSignalChannel(ctx, SignalWake)
 	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
 
-	status := delivery.Pending
+	status := cmp.Or(in.Status, delivery.Pending)
 	for n := max(in.FromAttempt, 1); ; {
 		res, cancelled, err := runAttempt(ctx, in, n, cancelCh)
 		if cancelled {
@@ -86,7 +89,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			// the history stays bounded by going on in a new run.
 			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				next := in
-				next.FromAttempt = n
+				next.FromAttempt, next.Status = n, status
 				return DeliveryResult{}, workflow.NewContinueAsNewError(ctx, DeliveryWorkflow, next)
 			}
 			continue

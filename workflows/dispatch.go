@@ -212,7 +212,9 @@ const closedOpenPage = 1000
 // finds them long before their next attempt was due; the caller checks
 // which are still open in the database.
 func (d *Dispatcher) ClosedOpen(ctx context.Context, since time.Time) ([]uuid.UUID, error) {
-	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'Completed' AND CloseTime > '%s'",
+	// ContinuedAsNew runs (a long wait for an ordered key's turn) go on
+	// under the same id: not closed.
+	q := fmt.Sprintf("WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'Completed' AND ExecutionStatus != 'ContinuedAsNew' AND CloseTime > '%s'",
 		since.UTC().Format(time.RFC3339))
 	resp, err := d.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: closedOpenPage})
 	if err != nil {

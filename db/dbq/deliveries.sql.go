@@ -258,7 +258,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
-       coalesce(e.on_exhausted = 'skip', false)::boolean AS skip_exhausted, d.ordering_seq,
+       d.ordering_seq,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -307,7 +307,6 @@ type GetAttemptContextRow struct {
 	RetrySchedule       []string
 	TimeoutSeconds      *int32
 	TracePropagation    *bool
-	SkipExhausted       bool
 	OrderingSeq         *int64
 	EventPayload        []byte
 	EventOccurredAt     *time.Time
@@ -359,7 +358,6 @@ func (q *Queries) GetAttemptContext(ctx context.Context, arg GetAttemptContextPa
 		&i.RetrySchedule,
 		&i.TimeoutSeconds,
 		&i.TracePropagation,
-		&i.SkipExhausted,
 		&i.OrderingSeq,
 		&i.EventPayload,
 		&i.EventOccurredAt,
@@ -1017,6 +1015,7 @@ SELECT n.id, n.tenant_id, n.endpoint_id, n.event_type
 FROM deliveries d
 JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
                  AND n.ordering_seq > d.ordering_seq AND n.ordering_seq IS NOT NULL AND NOT n.order_done
+                 AND n.status = 'pending'
 WHERE d.id = $1 AND d.ordering_seq IS NOT NULL AND d.order_done
 ORDER BY n.ordering_seq
 LIMIT 1
@@ -1062,22 +1061,22 @@ func (q *Queries) NoteRetrying(ctx context.Context, arg NoteRetryingParams) erro
 const recordAttempt = `-- name: RecordAttempt :one
 WITH attempt AS (
     INSERT INTO delivery_attempts (delivery_id, number, tenant_id, started_at, duration_ms, status_code, error, response_body, request_headers)
-    SELECT d.id, $2, d.tenant_id, $8, $9,
-           $3, $4, $10, $11::text[]
-    FROM deliveries d WHERE d.id = $7 AND d.attempt_count < $2
+    SELECT d.id, $2, d.tenant_id, $7, $8,
+           $3, $4, $9, $10::text[]
+    FROM deliveries d WHERE d.id = $6 AND d.attempt_count < $2
     ON CONFLICT (delivery_id, number) DO NOTHING
     RETURNING delivery_id
 ), released AS (
-    DELETE FROM delivery_leases WHERE delivery_id = $7
+    DELETE FROM delivery_leases WHERE delivery_id = $6
 ), stat AS (
     -- The endpoint's stats for this minute, only when the attempt is new.
     INSERT INTO endpoint_stats AS s (tenant_id, endpoint_id, minute, attempts, succeeded, failed, dead_letter,
         l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
     SELECT d.tenant_id, d.endpoint_id, date_trunc('minute', now()), 1,
         ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
-        ($12::int = 1)::int, ($12 = 2)::int, ($12 = 3)::int, ($12 = 4)::int,
-        ($12 = 5)::int, ($12 = 6)::int, ($12 = 7)::int, ($12 = 8)::int,
-        ($12 = 9)::int, ($12 = 10)::int, ($12 = 11)::int, ($12 = 12)::int
+        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
+        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
+        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
     FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
     ON CONFLICT (endpoint_id, minute) DO UPDATE SET
         attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
@@ -1091,9 +1090,9 @@ WITH attempt AS (
         l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12)
     SELECT d.tenant_id, d.endpoint_id, date_trunc('hour', now()), 1,
         ($1 = 'succeeded')::int, ($1 = 'failed')::int, ($1 = 'dead_letter')::int,
-        ($12::int = 1)::int, ($12 = 2)::int, ($12 = 3)::int, ($12 = 4)::int,
-        ($12 = 5)::int, ($12 = 6)::int, ($12 = 7)::int, ($12 = 8)::int,
-        ($12 = 9)::int, ($12 = 10)::int, ($12 = 11)::int, ($12 = 12)::int
+        ($11::int = 1)::int, ($11 = 2)::int, ($11 = 3)::int, ($11 = 4)::int,
+        ($11 = 5)::int, ($11 = 6)::int, ($11 = 7)::int, ($11 = 8)::int,
+        ($11 = 9)::int, ($11 = 10)::int, ($11 = 11)::int, ($11 = 12)::int
     FROM deliveries d JOIN attempt a ON a.delivery_id = d.id
     ON CONFLICT (endpoint_id, hour) DO UPDATE SET
         attempts = s.attempts + 1, succeeded = s.succeeded + excluded.succeeded, failed = s.failed + excluded.failed,
@@ -1111,8 +1110,10 @@ UPDATE deliveries SET
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
     waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
-    order_done = $1 = 'succeeded' OR ($1 IN ('failed', 'dead_letter') AND $6::boolean)
-WHERE deliveries.id = $7 AND deliveries.attempt_count < $2
+    -- The endpoint's rule as it is now, not as the attempt began.
+    order_done = $1 = 'succeeded' OR ($1 IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND (e.on_exhausted = 'skip' OR e.ordering = 'none')))
+WHERE deliveries.id = $6 AND deliveries.attempt_count < $2
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters
 `
 
@@ -1122,7 +1123,6 @@ type RecordAttemptParams struct {
 	LastStatusCode *int32
 	LastError      *string
 	NextAttemptAt  *time.Time
-	SkipExhausted  bool
 	ID             uuid.UUID
 	StartedAt      time.Time
 	DurationMs     int32
@@ -1143,7 +1143,6 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 		arg.LastStatusCode,
 		arg.LastError,
 		arg.NextAttemptAt,
-		arg.SkipExhausted,
 		arg.ID,
 		arg.StartedAt,
 		arg.DurationMs,
@@ -1154,6 +1153,23 @@ func (q *Queries) RecordAttempt(ctx context.Context, arg RecordAttemptParams) (b
 	var tenant_has_waiters bool
 	err := row.Scan(&tenant_has_waiters)
 	return tenant_has_waiters, err
+}
+
+const releaseFailedInKeys = `-- name: ReleaseFailedInKeys :execrows
+UPDATE deliveries SET order_done = true
+WHERE endpoint_id = $1 AND ordering_seq IS NOT NULL AND NOT order_done
+  AND status IN ('failed', 'dead_letter')
+`
+
+// When an endpoint stops blocking (on_exhausted becomes skip, or ordering
+// none), its failed heads stop holding their keys for good: switching back
+// must not block a key on a failure its later deliveries already passed.
+func (q *Queries) ReleaseFailedInKeys(ctx context.Context, endpointID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, releaseFailedInKeys, endpointID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const releaseOrderHead = `-- name: ReleaseOrderHead :one
@@ -1235,7 +1251,7 @@ func (q *Queries) RouteFiltered(ctx context.Context, arg RouteFilteredParams) ([
 }
 
 const setDeliveryStatus = `-- name: SetDeliveryStatus :execrows
-WITH released AS (DELETE FROM delivery_leases WHERE delivery_id = $3)
+WITH released AS (DELETE FROM delivery_leases WHERE delivery_id = $4)
 UPDATE deliveries SET
     status = $1,
     last_error = $2,
@@ -1243,20 +1259,28 @@ UPDATE deliveries SET
     completed_at = CASE WHEN $1 IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
     waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
-    order_done = $1 = 'succeeded' OR ($1 IN ('failed', 'dead_letter') AND EXISTS (
-        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND e.on_exhausted = 'skip'))
-WHERE deliveries.id = $3 AND deliveries.status IN ('pending', 'in_flight')
+    -- release: a failure that must not hold an ordered key (the endpoint
+    -- was switched off: its other deliveries fail too).
+    order_done = $1 = 'succeeded' OR $3::boolean OR ($1 IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND (e.on_exhausted = 'skip' OR e.ordering = 'none')))
+WHERE deliveries.id = $4 AND deliveries.status IN ('pending', 'in_flight')
 `
 
 type SetDeliveryStatusParams struct {
 	Status    delivery.Status
 	LastError *string
+	Release   bool
 	ID        uuid.UUID
 }
 
 // Terminal transitions that involve no HTTP attempt (endpoint gone, disabled).
 func (q *Queries) SetDeliveryStatus(ctx context.Context, arg SetDeliveryStatusParams) (int64, error) {
-	result, err := q.db.Exec(ctx, setDeliveryStatus, arg.Status, arg.LastError, arg.ID)
+	result, err := q.db.Exec(ctx, setDeliveryStatus,
+		arg.Status,
+		arg.LastError,
+		arg.Release,
+		arg.ID,
+	)
 	if err != nil {
 		return 0, err
 	}

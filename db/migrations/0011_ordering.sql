@@ -31,13 +31,14 @@ CREATE TABLE ordering_keys (
 
 -- Whether a delivery numbered p_seq in key p_key of an endpoint must wait:
 -- the endpoint orders, and an earlier delivery of the key is still open
--- (or failed and blocks it).
+-- (or failed and blocks it). On a switched-off endpoint nothing waits: its
+-- deliveries fail (endpoint disabled) like any other's.
 CREATE FUNCTION hookline_behind(p_endpoint uuid, p_key text, p_seq bigint) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (
         SELECT 1 FROM webhook_endpoints e
         JOIN deliveries p ON p.endpoint_id = e.id AND p.ordering_key = p_key AND p.ordering_seq < p_seq
                          AND p.ordering_seq IS NOT NULL AND NOT p.order_done
-        WHERE e.id = p_endpoint AND e.ordering = 'ordered'
+        WHERE e.id = p_endpoint AND e.ordering = 'ordered' AND e.is_active
           AND NOT (e.on_exhausted = 'skip' AND p.status IN ('failed', 'dead_letter')))
 $$;

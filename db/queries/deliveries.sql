@@ -108,8 +108,10 @@ UPDATE deliveries SET
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
     waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
-    order_done = @status = 'succeeded' OR (@status IN ('failed', 'dead_letter') AND EXISTS (
-        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND e.on_exhausted = 'skip'))
+    -- release: a failure that must not hold an ordered key (the endpoint
+    -- was switched off: its other deliveries fail too).
+    order_done = @status = 'succeeded' OR @release::boolean OR (@status IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND (e.on_exhausted = 'skip' OR e.ordering = 'none')))
 WHERE deliveries.id = @id AND deliveries.status IN ('pending', 'in_flight');
 
 -- name: NoteRetrying :exec
@@ -198,7 +200,7 @@ SELECT set_config('synchronous_commit', 'off', true) AS async_commit,
              ORDER BY p.created_at DESC, p.id DESC)::bytea[] AS previous_secrets,
        e.max_in_flight, e.consecutive_failures, e.failing_since, e.breaker_open_until,
        e.headers, e.auth, e.secrets_ciphertext, e.retry_schedule, e.timeout_seconds, e.trace_propagation,
-       coalesce(e.on_exhausted = 'skip', false)::boolean AS skip_exhausted, d.ordering_seq,
+       d.ordering_seq,
        ev.payload AS event_payload, ev.occurred_at AS event_occurred_at
 FROM deliveries d
 LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
@@ -264,7 +266,9 @@ UPDATE deliveries SET
     completed_at = CASE WHEN @status IN ('succeeded', 'failed', 'dead_letter') THEN now() END,
     updated_at = now(),
     waiting_since = NULL, woken_at = NULL, rate_slot = NULL,
-    order_done = @status = 'succeeded' OR (@status IN ('failed', 'dead_letter') AND @skip_exhausted::boolean)
+    -- The endpoint's rule as it is now, not as the attempt began.
+    order_done = @status = 'succeeded' OR (@status IN ('failed', 'dead_letter') AND EXISTS (
+        SELECT 1 FROM webhook_endpoints e WHERE e.id = deliveries.endpoint_id AND (e.on_exhausted = 'skip' OR e.ordering = 'none')))
 WHERE deliveries.id = @id AND deliveries.attempt_count < @attempt_count
 RETURNING EXISTS (SELECT 1 FROM deliveries w WHERE w.tenant_id = deliveries.tenant_id AND w.waiting_since IS NOT NULL) AS tenant_has_waiters;
 
@@ -290,6 +294,7 @@ SELECT n.id, n.tenant_id, n.endpoint_id, n.event_type
 FROM deliveries d
 JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
                  AND n.ordering_seq > d.ordering_seq AND n.ordering_seq IS NOT NULL AND NOT n.order_done
+                 AND n.status = 'pending'
 WHERE d.id = @id AND d.ordering_seq IS NOT NULL AND d.order_done
 ORDER BY n.ordering_seq
 LIMIT 1;
@@ -358,3 +363,11 @@ FOR UPDATE OF h;
 SELECT tenant_id, count(*)::bigint AS open FROM deliveries
 WHERE status IN ('pending', 'in_flight')
 GROUP BY tenant_id;
+
+-- name: ReleaseFailedInKeys :execrows
+-- When an endpoint stops blocking (on_exhausted becomes skip, or ordering
+-- none), its failed heads stop holding their keys for good: switching back
+-- must not block a key on a failure its later deliveries already passed.
+UPDATE deliveries SET order_done = true
+WHERE endpoint_id = @endpoint_id AND ordering_seq IS NOT NULL AND NOT order_done
+  AND status IN ('failed', 'dead_letter');

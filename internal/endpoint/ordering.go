@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/delivery"
 )
@@ -32,4 +33,15 @@ func invalidOrdering(o delivery.Ordering) error {
 
 func invalidOnExhausted(x delivery.OnExhausted) error {
 	return apperr.Invalid("body.on_exhausted", string(x), `on_exhausted is "block" or "skip"`)
+}
+
+// stopsBlocking reports whether an update ends the endpoint's blocking of
+// keys on failed heads (on_exhausted to skip, or ordering to none): those
+// heads are then released for good, so switching back cannot block a key on
+// a failure its later deliveries already passed.
+func stopsBlocking(cur dbq.WebhookEndpoint, next dbq.UpdateEndpointParams) bool {
+	blocked := func(o delivery.Ordering, x delivery.OnExhausted) bool {
+		return o == delivery.Ordered && x == delivery.Block
+	}
+	return blocked(cur.Ordering, cur.OnExhausted) && !blocked(next.Ordering, next.OnExhausted)
 }

@@ -81,6 +81,11 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 				return err
 			}
 		}
+		if stopsBlocking(cur, next) {
+			if _, err := q.ReleaseFailedInKeys(ctx, id); err != nil {
+				return err
+			}
+		}
 		if next.Ordering != cur.Ordering || next.OnExhausted != cur.OnExhausted {
 			if waiters, err = q.ListOrderWaiters(ctx, dbq.ListOrderWaitersParams{EndpointID: id, RowLimit: maxWokenWaiters}); err != nil {
 				return err

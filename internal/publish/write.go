@@ -75,8 +75,12 @@ func write(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, ev Event, to
 	if err != nil {
 		return Result{}, nil, err
 	}
-	if err := AssignOrdering(ctx, q, ds); err != nil {
-		return Result{}, nil, err
+	// Hookline's own operational events are no producer's sequence: they
+	// never wait behind (or hold) a key.
+	if !to.operational {
+		if err := AssignOrdering(ctx, q, ds); err != nil {
+			return Result{}, nil, err
+		}
 	}
 	return Result{ID: ev.ID, Type: ev.Type, Deliveries: len(ds), Filtered: filtered}, ds, nil
 }
