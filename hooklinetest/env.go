@@ -7,6 +7,7 @@ package hooklinetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -90,7 +91,8 @@ type Options struct {
 	Tracing *tracing.Tracing
 	// PublishRate per tenant and per key (events/s; default Hookline's).
 	PublishRate float64
-	// ManageRate per tenant (management calls/s; default Hookline's).
+	// ManageRate per tenant (management calls/s; default 1,000 here, ten
+	// times Hookline's: tests page and poll faster than a tenant may).
 	ManageRate float64
 	// MaxPending open deliveries per tenant (default Hookline's), counted
 	// every 100 ms here.
@@ -227,7 +229,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,
 		RecoverBatch: 10, // tests recover a few dozen deliveries, still in several batches
-		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate, ManageRate: o.ManageRate, MaxPending: o.MaxPending, PendingEvery: 100 * time.Millisecond,
+		PublicURL:    o.PublicURL, Tracing: o.Tracing, PublishRate: o.PublishRate, PublishRatePerKey: o.PublishRate, ManageRate: cmp.Or(o.ManageRate, 1000), MaxPending: o.MaxPending, PendingEvery: 100 * time.Millisecond,
 	}
 }
 

@@ -281,7 +281,9 @@ func (r *run) startDevEnv(ctx context.Context, databaseURL, dataDir string, env 
 	}
 	apiAddr, temporalAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
 	dir := filepath.Join(r.dir, dataDir)
-	args := append([]string{"dev", "--database-url", databaseURL, "--data-dir", dir,
+	// The management rate limit is an abuse guard, not what is measured:
+	// the paging phase lists far faster than a tenant is allowed to.
+	args := append([]string{"dev", "--manage-rate", "100000", "--database-url", databaseURL, "--data-dir", dir,
 		"--http-addr", apiAddr, "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}, extra...)
 	c, err := r.startChild(ctx, "hookline dev ("+dataDir+")", args, "Hookline dev is ready", env...)
 	if err != nil {
