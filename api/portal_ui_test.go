@@ -1043,7 +1043,9 @@ func TestPortalRoutingAndFilters(t *testing.T) {
 
 	// Clearing the textarea removes the filter (and sends nothing else).
 	uiDo(t, bw, chromedp.Navigate(env.URL+"/portal/#/endpoints/"+id+"/edit"), chromedp.WaitVisible(uiCSS(`#ep-filter`)), record,
-		uiClear("ep-filter"), chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)))
+		uiClear("ep-filter"), chromedp.Click(uiID("endpoint-submit")), chromedp.WaitVisible(uiCSS(`#page-message.success`)),
+		// The page shows the flash before its endpoint has loaded.
+		chromedp.WaitVisible(uiCSS(`[data-testid="prop-filter"]`)))
 	if w := writes(); strings.Join(w, "\n") != `PATCH {"filter":null}` {
 		t.Fatalf("clearing the filter sent %q", w)
 	}
