@@ -31,6 +31,9 @@ type AttemptResult struct {
 	// attempt wait NextDelay before trying again; no attempt was made and
 	// none is counted.
 	Gated bool `json:"gated,omitempty"`
+	// Behind: gated because an earlier delivery of its ordered key is open;
+	// the one before it signals when its turn comes.
+	Behind bool `json:"behind,omitempty"`
 }
 
 // Reasons a delivery fails without an attempt: retrying cannot heal them.
@@ -146,7 +149,7 @@ func (a *Activities) gated(d dbq.GetAttemptContextRow) AttemptResult {
 	if a.Metrics != nil {
 		a.Metrics.ObserveGated(reason)
 	}
-	return AttemptResult{Status: d.Status, Gated: true, NextDelay: wait}
+	return AttemptResult{Status: d.Status, Gated: true, NextDelay: wait, Behind: d.OrderWaiting}
 }
 
 func (a *Activities) logAttempt(ctx context.Context, d dbq.GetAttemptContextRow, n int, res AttemptResult, out delivery.Outcome, dur time.Duration) {

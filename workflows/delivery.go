@@ -35,6 +35,10 @@ type DeliveryResult struct {
 	Error      string          `json:"error,omitempty"`
 }
 
+// maxOrderRecheck bounds the backed-off recheck of a delivery waiting for
+// its turn in an ordered key.
+const maxOrderRecheck = time.Hour
+
 // attemptOptions: the HTTP timeout is enforced by the client inside; the
 // extra margin covers loading and recording. Retries here are for
 // infrastructure faults only (database down, worker lost) and go on until
@@ -70,6 +74,7 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
 
 	status := cmp.Or(in.Status, delivery.Pending)
+	rechecks := 0 // in a row, waiting for its turn in an ordered key
 	for n := max(in.FromAttempt, 1); ; {
 		res, cancelled, err := runAttempt(ctx, in, n, cancelCh)
 		if cancelled {
@@ -82,7 +87,16 @@ func DeliveryWorkflow(ctx workflow.Context, in DeliveryInput) (DeliveryResult, e
 			// The flow gate said wait: no attempt was made, none is counted,
 			// and no worker slot is held while the timer runs. A released
 			// lease resumes the wait early.
-			if waitFor(ctx, res.NextDelay, cancelCh, resumeCh, wakeCh) {
+			wait := res.NextDelay
+			if res.Behind {
+				// The one before it signals; the recheck is only a safety
+				// net, so a long queue behind a blocked key backs off.
+				wait = min(wait<<min(rechecks, 4), maxOrderRecheck)
+				rechecks++
+			} else {
+				rechecks = 0
+			}
+			if waitFor(ctx, wait, cancelCh, resumeCh, wakeCh) {
 				return cancelledResult(ctx, n-1)
 			}
 			// A long wait (a key blocked for days) asks again and again:

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 )
 
 // orderWait is what the attempt answers a delivery whose turn has not come.
-var orderWait = activities.AttemptResult{Status: delivery.Pending, Gated: true, NextDelay: 5 * time.Minute}
+var orderWait = activities.AttemptResult{Status: delivery.Pending, Gated: true, NextDelay: 5 * time.Minute, Behind: true}
 
 // A delivery waiting for its turn in an ordered key sleeps on a timer until
 // the one before it signals resume, then makes its first attempt; the wait
@@ -77,5 +78,34 @@ func TestDeliveryLongWaitContinuesAsNew(t *testing.T) {
 	}
 	if next.DeliveryID != id || next.FromAttempt != 3 {
 		t.Fatalf("continued with %+v", next)
+	}
+}
+
+// Rechecks of a delivery waiting for its turn back off (5, 10, 20, 40, 60,
+// 60 min…): the signal from the one before it is what ends a wait, and a
+// long queue behind a blocked key must not poll every 5 minutes.
+func TestDeliveryWaitRecheckBacksOff(t *testing.T) {
+	t.Parallel()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	acts := &activities.Activities{}
+	env.RegisterActivity(acts)
+	calls := 0
+	env.OnActivity(acts.AttemptDelivery, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.AttemptInput) (activities.AttemptResult, error) {
+			if calls++; calls <= 6 {
+				return orderWait, nil
+			}
+			return activities.AttemptResult{Status: delivery.Succeeded, StatusCode: 200}, nil
+		})
+	var timers []time.Duration
+	env.SetOnTimerScheduledListener(func(_ string, d time.Duration) { timers = append(timers, d) })
+	env.ExecuteWorkflow(workflows.DeliveryWorkflow, workflows.DeliveryInput{DeliveryID: uuid.New()})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 40 * time.Minute, time.Hour, time.Hour}
+	if fmt.Sprint(timers) != fmt.Sprint(want) {
+		t.Fatalf("rechecks %v, want %v", timers, want)
 	}
 }
