@@ -197,27 +197,9 @@ func TestOrderedBlockSkipUnblock(t *testing.T) {
 			t.Log(env.LogText())
 		}
 	})
-	rc := hooklinetest.NewReceiver(t)
-	var mu sync.Mutex
-	failing := map[seqEvent]bool{{Key: "a", Seq: 0}: true, {Key: "b", Seq: 0}: true, {Key: "c", Seq: 0}: true}
-	rc.SetHandler(func(_ int, w http.ResponseWriter, _ *http.Request, body []byte) {
-		var env struct {
-			Data seqEvent `json:"data"`
-		}
-		_ = json.Unmarshal(body, &env)
-		mu.Lock()
-		fail := failing[env.Data]
-		mu.Unlock()
-		if fail {
-			w.WriteHeader(http.StatusInternalServerError)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	setFailing := func(ev seqEvent, v bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		failing[ev] = v
+	rc, setFailing := failingReceiver(t)
+	for _, k := range []string{"a", "b", "c"} {
+		setFailing(seqEvent{Key: k, Seq: 0}, true)
 	}
 	ep := orderedEndpoint(t, env, rc, map[string]any{"retry_schedule": []string{"1s"}})
 	base := "/v1/webhooks/" + ep.ID.String()
@@ -243,15 +225,7 @@ func TestOrderedBlockSkipUnblock(t *testing.T) {
 		_ = json.Unmarshal(r.Body, &m)
 		return r.Status, m
 	}
-	received := func(key string) []int {
-		var seqs []int
-		for _, req := range rc.Requests() {
-			if ev := arrival(t, req.Body); ev.Key == key {
-				seqs = append(seqs, ev.Seq)
-			}
-		}
-		return seqs
-	}
+	received := func(key string) []int { return receivedSeqs(t, rc, key) }
 	for _, k := range []string{"a", "b"} {
 		for i := range 3 {
 			publishSeq(t, env, k, i)
