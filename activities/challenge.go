@@ -93,9 +93,14 @@ func (a *Activities) RecordVerification(ctx context.Context, in RecordVerificati
 		if db.IsNotFound(err) {
 			// Recorded by an earlier try of this activity, or a run no API
 			// call asked for (started by hand on the Temporal frontend):
-			// nothing is written in anyone's name.
-			a.logger().WarnContext(ctx, "verification outcome not recorded: no verification request of the API matches this run",
+			// nothing is written in anyone's name. The answer still says
+			// whether the URL moved on meanwhile, as the recording did.
+			a.logger().WarnContext(ctx, "verification outcome not recorded: no verification request of the API matches this run (or it was recorded already)",
 				"tenant_id", in.TenantID, "endpoint_id", in.EndpointID)
+			if ep, err := q.GetEndpoint(ctx, dbq.GetEndpointParams{TenantID: in.TenantID, ID: in.EndpointID}); err == nil &&
+				res.URLHash != "" && endpoint.URLHash(ep.Url) != res.URLHash {
+				res = endpoint.VerifyResult{Reason: endpoint.ReasonURLChanged}
+			}
 			return nil
 		}
 		if err != nil {

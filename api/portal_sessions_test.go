@@ -58,6 +58,9 @@ func TestPortalSessionsListAndRevoke(t *testing.T) {
 			t.Fatalf("revoke: %d %s", r.Status, r.Body)
 		}
 	}
+	if r := env.Do(http.MethodDelete, base+"/"+opened.ID.String(), env.A.AdminToken, nil); r.Status != http.StatusOK { // again: no-op
+		t.Fatalf("revoking again: %d %s", r.Status, r.Body)
+	}
 	if r := env.Do(http.MethodGet, "/portal/api/session", "", nil, "Cookie", cookie); r.Status != http.StatusUnauthorized {
 		t.Fatalf("revoked session's cookie: %d", r.Status)
 	}

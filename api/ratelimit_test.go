@@ -135,6 +135,10 @@ func TestPendingDeliveriesCap(t *testing.T) {
 	if r := env.Do(http.MethodPost, "/v1/events", env.B.Key, ev("b")); r.Status != http.StatusAccepted {
 		t.Fatalf("tenant B: %d", r.Status)
 	}
+	// A producer's retry of an event it published answers the original.
+	if r := env.Do(http.MethodPost, "/v1/events", env.A.Key, ev("e0")); r.Status != http.StatusOK {
+		t.Fatalf("re-publishing e0 at the cap: %d %s", r.Status, r.Body)
+	}
 	mu.Lock()
 	failing = false
 	mu.Unlock()

@@ -140,6 +140,33 @@ func (q *Queries) GetActivePortalSession(ctx context.Context, sessionTokenHash [
 	return i, err
 }
 
+const getTenantPortalSession = `-- name: GetTenantPortalSession :one
+SELECT id, tenant_id, created_by, login_token_hash, login_expires_at, session_token_hash, consumed_at, expires_at, revoked_at, created_at FROM portal_sessions WHERE id = $1 AND tenant_id = $2
+`
+
+type GetTenantPortalSessionParams struct {
+	ID       uuid.UUID
+	TenantID uuid.UUID
+}
+
+func (q *Queries) GetTenantPortalSession(ctx context.Context, arg GetTenantPortalSessionParams) (PortalSession, error) {
+	row := q.db.QueryRow(ctx, getTenantPortalSession, arg.ID, arg.TenantID)
+	var i PortalSession
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.CreatedBy,
+		&i.LoginTokenHash,
+		&i.LoginExpiresAt,
+		&i.SessionTokenHash,
+		&i.ConsumedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getUsablePortalLogin = `-- name: GetUsablePortalLogin :one
 SELECT id, tenant_id, created_by, login_token_hash, login_expires_at, session_token_hash, consumed_at, expires_at, revoked_at, created_at FROM portal_sessions
 WHERE login_token_hash = $1 AND consumed_at IS NULL AND revoked_at IS NULL
@@ -221,8 +248,8 @@ func (q *Queries) RevokePortalSession(ctx context.Context, id uuid.UUID) error {
 }
 
 const revokeTenantPortalSession = `-- name: RevokeTenantPortalSession :one
-UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, now())
-WHERE id = $1 AND tenant_id = $2
+UPDATE portal_sessions SET revoked_at = now()
+WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL
 RETURNING id, tenant_id, created_by, login_token_hash, login_expires_at, session_token_hash, consumed_at, expires_at, revoked_at, created_at
 `
 
@@ -231,7 +258,8 @@ type RevokeTenantPortalSessionParams struct {
 	TenantID uuid.UUID
 }
 
-// Ends one of a tenant's sessions (or its unused link) at once.
+// Ends one of a tenant's live sessions (or its unused link) at once; no row
+// when it was revoked already (or is not the tenant's).
 func (q *Queries) RevokeTenantPortalSession(ctx context.Context, arg RevokeTenantPortalSessionParams) (PortalSession, error) {
 	row := q.db.QueryRow(ctx, revokeTenantPortalSession, arg.ID, arg.TenantID)
 	var i PortalSession

@@ -38,7 +38,11 @@ ORDER BY created_at DESC, id DESC
 LIMIT @row_limit;
 
 -- name: RevokeTenantPortalSession :one
--- Ends one of a tenant's sessions (or its unused link) at once.
-UPDATE portal_sessions SET revoked_at = coalesce(revoked_at, now())
-WHERE id = @id AND tenant_id = @tenant_id
+-- Ends one of a tenant's live sessions (or its unused link) at once; no row
+-- when it was revoked already (or is not the tenant's).
+UPDATE portal_sessions SET revoked_at = now()
+WHERE id = @id AND tenant_id = @tenant_id AND revoked_at IS NULL
 RETURNING *;
+
+-- name: GetTenantPortalSession :one
+SELECT * FROM portal_sessions WHERE id = @id AND tenant_id = @tenant_id;

@@ -51,8 +51,13 @@ func (s *Service) Revoke(ctx context.Context, c audit.Caller, id uuid.UUID) (Iss
 	var out Issued
 	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
 		r, err := q.RevokeTenantPortalSession(ctx, dbq.RevokeTenantPortalSessionParams{ID: id, TenantID: c.TenantID})
-		if db.IsNotFound(err) {
-			return apperr.NotFound("portal session")
+		if db.IsNotFound(err) { // revoked already (nothing to audit), or none of the tenant's
+			prev, err := q.GetTenantPortalSession(ctx, dbq.GetTenantPortalSessionParams{ID: id, TenantID: c.TenantID})
+			if db.IsNotFound(err) {
+				return apperr.NotFound("portal session")
+			}
+			out = issued(prev)
+			return err
 		}
 		if err != nil {
 			return err

@@ -115,14 +115,16 @@ func (p *Publisher) Publish(ctx context.Context, tenantID uuid.UUID, ev Event) (
 // event id anyway). The response is 202 with the Result, or 200 with the
 // original Result when the event id was published before.
 func (p *Publisher) PublishOnce(ctx context.Context, tenantID uuid.UUID, idemKey string, ev Event) (_ idempotency.Response, err error) {
-	if err := p.Backlog.Admit(tenantID); err != nil {
-		return idempotency.Response{}, err
-	}
 	ctx, span := p.span(ctx, tenantID, ev)
 	var written Result
 	defer func() { endSpan(span, written, err) }()
 	var started []delivery.Ref
 	res, err := p.Idem.Do(ctx, tenantID, idemKey, "publish-event", ev, func(q *dbq.Queries) (int, any, error) {
+		// Inside: a replay (same key, or an id published before) answers its
+		// original result even while the tenant is at its cap.
+		if err := p.Backlog.Admit(tenantID); err != nil && !published(ctx, q, tenantID, ev.ID) {
+			return 0, nil, err
+		}
 		r, ds, err := p.WriteTx(ctx, q, tenantID, ev)
 		if err != nil {
 			return 0, nil, err
@@ -164,4 +166,13 @@ func (p *Publisher) StartAfterCommit(ctx context.Context, ds []delivery.Ref) {
 		ids[i] = d.ID
 	}
 	db.NoteRetrying(ctx, p.Pool, ids, "retrying: the delivery workflow could not be started (Temporal unavailable); reconcile starts it")
+}
+
+// published reports whether the producer's event id was published before.
+func published(ctx context.Context, q *dbq.Queries, tenantID uuid.UUID, id string) bool {
+	if id == "" {
+		return false
+	}
+	_, err := q.GetEvent(ctx, dbq.GetEventParams{TenantID: tenantID, ID: id})
+	return err == nil
 }
