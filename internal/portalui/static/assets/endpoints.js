@@ -198,10 +198,8 @@ export async function detailPage(view, params, query) {
   const id = params.id;
   const { body, box, heading } = page(view, "Endpoint", [["/endpoints", "Endpoints"]]);
   const msg = takeFlash("detail");
-  if (msg) notice(box, "success", msg);
   const secret = takeFlash("secret");
   const secretSlot = h("div", { id: "secret-slot" });
-  if (secret && secret.id === id) secretSlot.append(secretPanel(secret.heading, secret.secret));
   body.append(secretSlot);
   const info = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   body.append(info);
@@ -212,6 +210,10 @@ export async function detailPage(view, params, query) {
     replace(info);
     return showProblem(box, err);
   }
+  // The outcome of the last step shows with the endpoint it changed, so
+  // what a reader (or a test) sees next to it is already current.
+  if (msg) notice(box, "success", msg);
+  if (secret && secret.id === id) secretSlot.append(secretPanel(secret.heading, secret.secret));
   heading.textContent = "Endpoint";
   heading.append(h("span", { class: "hint mono breakable", "data-testid": "endpoint-heading-url" }, e.url));
   document.title = "Endpoint " + e.url + " · Hookline";
