@@ -29,6 +29,7 @@ import (
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/ratelimit"
 	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/source"
 	"github.com/hookline/hookline/internal/stats"
 	"github.com/hookline/hookline/internal/tracing"
 	"github.com/hookline/hookline/workflows"
@@ -45,15 +46,18 @@ type Options struct {
 	// DeliveryGuard, when set, guards the dialer instead (tests: the API
 	// accepts a URL the worker must refuse, as for a name resolving to
 	// loopback).
-	DeliveryGuard   *netguard.Guard
-	AllowHTTP       bool
-	JWT             *authn.JWTVerifier // nil: admin routes answer 401
-	Retry           delivery.RetryPolicy
-	Flow            delivery.FlowPolicy // zero fields: delivery.DefaultFlow's
-	DeliveryTimeout time.Duration       // default 15 s
-	ReconcileAfter  time.Duration       // default 30 s
-	Retention       time.Duration       // default 30 days
-	RemoteAttempts  bool
+	DeliveryGuard *netguard.Guard
+	AllowHTTP     bool
+	// BrokerDestinations are the host:port pairs endpoints may deliver to
+	// over nats:// and amqp:// (none: such URLs are refused).
+	BrokerDestinations []string
+	JWT                *authn.JWTVerifier // nil: admin routes answer 401
+	Retry              delivery.RetryPolicy
+	Flow               delivery.FlowPolicy // zero fields: delivery.DefaultFlow's
+	DeliveryTimeout    time.Duration       // default 15 s
+	ReconcileAfter     time.Duration       // default 30 s
+	Retention          time.Duration       // default 30 days
+	RemoteAttempts     bool
 	// ProbeRunsWorkflow: this process runs a worker (dev, worker), so the
 	// readiness probe waits for its workflow to finish, not just to start.
 	ProbeRunsWorkflow bool
@@ -84,7 +88,11 @@ type App struct {
 	Endpoints  *endpoint.Service
 	Deliveries *deliverylog.Service
 	Portal     *portal.Service
-	Activities *activities.Activities
+	Sources    *source.Service
+	// SourceRunner consumes the ingest sources; every process that runs a
+	// worker runs it (RunSources).
+	SourceRunner *source.Runner
+	Activities   *activities.Activities
 	// Readiness backs /readyz and the dev stack's "ready".
 	Readiness *workflows.Readiness
 	limits    *api.PublishLimits
@@ -127,11 +135,13 @@ func New(o Options) *App {
 		Publisher:  pub,
 		Endpoints: &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp,
 			Publisher: pub, MaxEndpoints: o.MaxEndpoints},
-		Deliveries: &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
-		Portal:     &portal.Service{Pool: o.Pool},
-		Readiness:  &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},
-		limits:     &api.PublishLimits{Tenant: limiter(o.PublishRate), Key: limiter(o.PublishRatePerKey)},
-		manage:     ratelimit.New(cmp.Or(o.ManageRate, DefaultManageRate), max(1, int(2*cmp.Or(o.ManageRate, DefaultManageRate)))),
+		Deliveries:   &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
+		Portal:       &portal.Service{Pool: o.Pool},
+		Sources:      &source.Service{Pool: o.Pool, Box: o.Box},
+		SourceRunner: &source.Runner{Pool: o.Pool, Box: o.Box, Publisher: pub, Logger: o.Logger},
+		Readiness:    &workflows.Readiness{Dispatcher: disp, RunWorkflow: o.ProbeRunsWorkflow},
+		limits:       &api.PublishLimits{Tenant: limiter(o.PublishRate), Key: limiter(o.PublishRatePerKey)},
+		manage:       ratelimit.New(cmp.Or(o.ManageRate, DefaultManageRate), max(1, int(2*cmp.Or(o.ManageRate, DefaultManageRate)))),
 	}
 	// An attempt's own deadline (its endpoint's timeout, else the
 	// deployment's) bounds it; the clients allow the largest.
@@ -199,7 +209,7 @@ func (o *Options) defaults() {
 func (a *App) API() *api.Server {
 	d := api.Deps{
 		Pool: a.opts.Pool, JWT: a.opts.JWT, Ready: a.Readiness.Check, Endpoints: a.Endpoints,
-		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, Stats: &stats.Service{Pool: a.opts.Pool}, PublicURL: a.opts.PublicURL,
+		Deliveries: a.Deliveries, Publisher: a.Publisher, Portal: a.Portal, Sources: a.Sources, Stats: &stats.Service{Pool: a.opts.Pool}, PublicURL: a.opts.PublicURL,
 		Logger: a.opts.Logger, Version: a.opts.Version, Tracing: a.opts.Tracing, PublishLimits: a.limits, ManageLimit: a.manage,
 	}
 	if a.opts.Metrics != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publish"
 	"github.com/hookline/hookline/internal/ratelimit"
+	"github.com/hookline/hookline/internal/source"
 	"github.com/hookline/hookline/internal/stats"
 	"github.com/hookline/hookline/internal/tracing"
 )
@@ -40,6 +41,7 @@ type Deps struct {
 	Publisher  *publish.Publisher
 	Portal     *portal.Service
 	Stats      *stats.Service
+	Sources    *source.Service
 	// PublicURL is the base of links the API hands out (portal sessions);
 	// empty: the request's own scheme and host.
 	PublicURL string
@@ -106,6 +108,7 @@ func New(d Deps) *Server {
 		{Name: tagEventTypes, Description: "The event-type catalogue: descriptions, JSON Schemas, examples."},
 		{Name: tagPortal, Description: "Links to the tenant portal, the web page where a tenant manages its webhooks."},
 		{Name: tagTenants, Description: "Tenant and API-key administration (admin JWT only)."},
+		{Name: tagSources, Description: "Broker ingest sources: NATS JetStream and RabbitMQ messages published as events (admin JWT for all tenants)."},
 		{Name: tagHealth, Description: "Liveness and readiness probes."},
 	}
 	s.api = humachi.New(r, cfg)
@@ -127,6 +130,7 @@ func New(d Deps) *Server {
 	s.registerVerification()
 	s.registerPortal()
 	s.registerPortalSessions()
+	s.registerSources()
 	s.mountPortal(r)
 	return s
 }

@@ -38,6 +38,7 @@ var routeClass = map[string]string{
 	"list-blocked-keys":  "tenant", "unblock-key": "tenant",
 	"list-portal-sessions": "admin-tenant", "revoke-portal-session": "admin-tenant",
 	"list-global-audit-log": "admin",
+	"put-source":            "admin", "get-source": "admin", "list-sources": "admin", "delete-source": "admin",
 }
 
 // bodies for operations that need one to get past validation.

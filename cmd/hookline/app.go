@@ -178,6 +178,10 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 	if err != nil {
 		return nil, err
 	}
+	brokers, err := cfg.Brokers()
+	if err != nil {
+		return nil, err
+	}
 	verifier, err := jwtVerifier(cfg, log)
 	if err != nil {
 		return nil, err
@@ -203,7 +207,7 @@ func newServices(ctx context.Context, cfg *config.Config, log *slog.Logger, o op
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	app := hookline.New(hookline.Options{
-		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP,
+		Pool: pool, Box: box, Temporal: tc, TaskQueue: cfg.TaskQueue, Guard: guard, AllowHTTP: cfg.AllowHTTP, BrokerDestinations: brokers,
 		JWT: verifier, Retry: delivery.RetryPolicy{Schedule: schedule, Jitter: 0.1}, Flow: cfg.Flow(), DeliveryTimeout: cfg.DeliveryTimeout,
 		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention, RemoteAttempts: cfg.RemoteAttempts, MaxEndpoints: cfg.MaxEndpoints,
 		PublishRate: cfg.PublishRate, PublishRatePerKey: cfg.PublishRatePerKey, ManageRate: cfg.ManageRate, MaxPending: int64(cfg.MaxPending),

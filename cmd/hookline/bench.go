@@ -58,7 +58,7 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	f.IntVar(&o.SoakRate, "soak-rate", 0, "events/s of the storage soak, each to every endpoint (default 10)")
 	f.DurationVar(&o.SoakDuration, "soak-duration", 0, "length of the storage soak (default 6m)")
 	f.DurationVar(&o.SoakRetention, "soak-retention", 0, "Hookline's and Temporal's retention during the soak (default 1m)")
-	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, oauth2, ordered, traced, rate, floor, schema, baselines, paging, stats, parked, soak, noisy, topology")
+	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, oauth2, ordered, traced, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, topology")
 	f.StringArrayVar(&o.DevArgs, "dev-arg", nil, "extra flag for the hookline dev child (repeatable), e.g. --dev-arg=--worker-activities=400")
 	return cmd
 }

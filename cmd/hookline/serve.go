@@ -98,6 +98,7 @@ func (s *services) runWorker(ctx context.Context) error {
 	s.log.Info("worker started", "task_queue", s.cfg.TaskQueue, "temporal", s.cfg.TemporalAddress)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { s.keepSchedules(ctx); return nil })
+	g.Go(func() error { return s.app.SourceRunner.Run(ctx) })
 	if s.cfg.MetricsAddr != "" {
 		g.Go(func() error { return serveHTTP(ctx, s.log, "metrics", s.cfg.MetricsAddr, s.workerProbes()) })
 	}

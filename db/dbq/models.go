@@ -206,6 +206,25 @@ type Setting struct {
 	UpdatedAt time.Time
 }
 
+type Source struct {
+	Name          string
+	Kind          string
+	Url           string
+	UrlCiphertext []byte
+	Subject       string
+	Queue         string
+	TenantID      *uuid.UUID
+	Generation    int64
+	Status        string
+	LastError     *string
+	StatusAt      *time.Time
+	Received      int64
+	Published     int64
+	Rejected      int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type Tenant struct {
 	ID        uuid.UUID
 	Name      string

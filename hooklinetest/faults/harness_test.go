@@ -241,6 +241,10 @@ func childWorker() int {
 		Retry: delivery.RetryPolicy{Schedule: hooklinetest.DefaultSchedule()}, DeliveryTimeout: 5 * time.Second,
 		ReconcileAfter: time.Nanosecond, Version: "faults",
 	})
+	// The ingest sources too, as `hookline worker` runs them.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = app.SourceRunner.Run(ctx) }()
 	if err := app.Worker(worker.Options{}).Run(worker.InterruptCh()); err != nil {
 		fmt.Fprintln(os.Stderr, "child worker:", err)
 		return 1

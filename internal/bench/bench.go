@@ -46,7 +46,7 @@ type Options struct {
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
 	// Phases to run (all when empty; --quick leaves out soak): throughput,
-	// oauth2, ordered, rate, floor, schema, baselines, paging, stats, parked, soak, noisy, traced, topology.
+	// oauth2, ordered, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, traced, topology.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
@@ -218,6 +218,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"paging", r.paging},
 		{"stats", r.stats},
 		{"parked", r.parked},
+		{"brokers", r.brokers},
 		{"soak", r.soak},
 		// It leaves 2,000 deliveries hanging.
 		{"noisy", r.noisy},
@@ -281,9 +282,10 @@ func (r *run) startDevEnv(ctx context.Context, databaseURL, dataDir string, env 
 	}
 	apiAddr, temporalAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
 	dir := filepath.Join(r.dir, dataDir)
-	// The management rate limit is an abuse guard, not what is measured:
-	// the paging phase lists far faster than a tenant is allowed to.
-	args := append([]string{"dev", "--manage-rate", "100000", "--database-url", databaseURL, "--data-dir", dir,
+	// The rate limits are abuse guards, not what is measured: the paging
+	// phase lists, and the brokers phase publishes, faster than a tenant
+	// is allowed to.
+	args := append([]string{"dev", "--manage-rate", "100000", "--publish-rate", "100000", "--publish-rate-per-key", "100000", "--database-url", databaseURL, "--data-dir", dir,
 		"--http-addr", apiAddr, "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}, extra...)
 	c, err := r.startChild(ctx, "hookline dev ("+dataDir+")", args, "Hookline dev is ready", env...)
 	if err != nil {

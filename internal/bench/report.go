@@ -36,6 +36,13 @@ type Report struct {
 	OrderedDeliveries1Key             int     `json:"ordered_deliveries_1_key"`
 	OrderedDeliveriesPerSecond1Key    float64 `json:"ordered_deliveries_per_second_1_key"`
 	OrderedOutOfOrder                 int     `json:"ordered_out_of_order"`
+	// The brokers phase: the same number of events (no subscribers)
+	// through REST publish and each kind of ingest source, events/s from
+	// the first request or message to the last event committed.
+	IngestEvents                  int     `json:"ingest_events"`
+	RESTPublishEventsPerSecond    float64 `json:"rest_publish_events_per_second"`
+	NATSIngestEventsPerSecond     float64 `json:"nats_ingest_events_per_second"`
+	RabbitMQIngestEventsPerSecond float64 `json:"rabbitmq_ingest_events_per_second"`
 	// The traced phase: throughput with every span exported over OTLP.
 	TracedDeliveriesPerSecond float64 `json:"traced_deliveries_per_second"`
 	TracedSpanExports         int64   `json:"traced_span_exports"`
@@ -163,6 +170,12 @@ func (r *Report) Print(w io.Writer) {
 		row("per delivery: Temporal", fmt.Sprintf("%.1f history events, %.1f history rows, %.1f visibility rows, %.1f rows in all",
 			r.HistoryEventsPerDelivery, r.HistoryWritesPerDelivery, r.VisibilityWritesPerDelivery, r.TemporalRowWritesPerDelivery))
 		row("per delivery: storage", fmt.Sprintf("hookline %.0f B, temporal %.0f B", r.BytesPerDeliveryHookline, r.BytesPerDeliveryTemporal))
+	}
+	if r.IngestEvents > 0 {
+		fmt.Fprintf(tw, "\nIngest: %d events each way (no subscribers)\n", r.IngestEvents)
+		row("REST publish", fmt.Sprintf("%.0f events/s", r.RESTPublishEventsPerSecond))
+		row("NATS JetStream source", fmt.Sprintf("%.0f events/s", r.NATSIngestEventsPerSecond))
+		row("RabbitMQ source", fmt.Sprintf("%.0f events/s", r.RabbitMQIngestEventsPerSecond))
 	}
 	if r.OrderedDeliveries100Keys+r.OrderedDeliveries1Key > 0 {
 		fmt.Fprintln(tw, "\nOrdered delivery: one ordered endpoint (default max_in_flight), each key's events published in turn")

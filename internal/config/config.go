@@ -7,10 +7,12 @@ package config
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +60,9 @@ type Config struct {
 	EncryptionKeys string
 	AllowHTTP      bool
 	AllowedCIDRs   string
+	// BrokerDestinations are the host:port pairs endpoints may deliver to
+	// over nats:// and amqp:// (none: broker destinations are refused).
+	BrokerDestinations string
 
 	RetrySchedule     string
 	DeliveryTimeout   time.Duration
@@ -141,6 +146,7 @@ func Options(c *Config) []Option {
 		s(&c.EncryptionKey, "encryption-key", "HOOKLINE_ENCRYPTION_KEY", "", "base64 32-byte AES-256-GCM key for secrets at rest (dev: generated)"),
 		s(&c.EncryptionKeys, "encryption-keys", "HOOKLINE_ENCRYPTION_KEYS", "", "comma-separated encryption keys, the current one first (it seals; the others only open, during a rotation); wins over HOOKLINE_ENCRYPTION_KEY"),
 		b(&c.AllowHTTP, "allow-http", "HOOKLINE_ALLOW_HTTP", false, "accept http:// endpoint URLs (dev sets it)"),
+		s(&c.BrokerDestinations, "broker-destinations", "HOOKLINE_BROKER_DESTINATIONS", "", "comma-separated host:port of the NATS and RabbitMQ servers endpoints may deliver to (nats://, amqp:// URLs); none: refused"),
 		s(&c.AllowedCIDRs, "allowed-cidrs", "HOOKLINE_ALLOWED_CIDRS", "", "comma-separated CIDRs exempt from the SSRF guard (dev: 127.0.0.0/8,::1/128)"),
 		s(&c.RetrySchedule, "retry-schedule", "HOOKLINE_RETRY_SCHEDULE", delivery.FormatSchedule(delivery.DefaultSchedule), "delays between delivery attempts; attempts = delays + 1"),
 		d(&c.DeliveryTimeout, "delivery-timeout", "HOOKLINE_DELIVERY_TIMEOUT", 15*time.Second, "HTTP timeout of one delivery attempt (max 30s)"),
@@ -305,6 +311,9 @@ func (c *Config) validate() error {
 	if _, err := c.CIDRs(); err != nil {
 		return err
 	}
+	if _, err := c.Brokers(); err != nil {
+		return err
+	}
 	if err := c.validatePublicURL(); err != nil {
 		return err
 	}
@@ -375,6 +384,23 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	}
 	if len(out) > 50 {
 		return nil, fmt.Errorf("HOOKLINE_RETRY_SCHEDULE: at most 50 retries")
+	}
+	return out, nil
+}
+
+// Brokers parses BrokerDestinations into normalised host:port pairs.
+func (c *Config) Brokers() ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(c.BrokerDestinations, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(p)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("HOOKLINE_BROKER_DESTINATIONS: %q is not host:port", p)
+		}
+		out = append(out, strings.ToLower(net.JoinHostPort(host, port)))
 	}
 	return out, nil
 }

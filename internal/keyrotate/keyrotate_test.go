@@ -60,7 +60,8 @@ func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
 
 // seed stores, under key 1: three endpoints (one signing secret in the
 // legacy format, two with a secrets document), two previous secrets, one
-// stored idempotent response and one still running (no ciphertext).
+// stored idempotent response and one still running (no ciphertext), and
+// an ingest source's URL.
 func seed(t *testing.T, pool *pgxpool.Pool) fixture {
 	t.Helper()
 	b1 := ring(t, 1)
@@ -86,6 +87,8 @@ func seed(t *testing.T, pool *pgxpool.Pool) fixture {
 	exec(t, pool, `INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, status_code, response_ciphertext, expires_at)
 		VALUES ($1, 'done', 'op', '\x00', 201, $2, now() + interval '1 day'), ($1, 'running', 'op', '\x00', NULL, NULL, now() + interval '1 day')`,
 		f.tenant, b1.Seal([]byte(`{"id":"x"}`), secretbox.IdempotencyAD(f.tenant, "done")))
+	exec(t, pool, `INSERT INTO sources (name, kind, url, url_ciphertext, queue) VALUES ('s', 'rabbitmq', 'amqp://u:***@h/', $1, 'q')`,
+		b1.Seal([]byte("amqp://u:pw@h/"), secretbox.SourceURLAD("s")))
 	if err := keycheck.Ensure(context.Background(), pool, b1, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +118,7 @@ func TestRotateResumes(t *testing.T) {
 		{Name: "webhook_endpoints.secret_ciphertext", Counts: Counts{Rotated: 2, Current: 1}},
 		{Name: "webhook_endpoints.secrets_ciphertext", Counts: Counts{Rotated: 2}},
 		{Name: "webhook_endpoint_previous_secrets.secret_ciphertext", Counts: Counts{Rotated: 2}},
+		{Name: "sources.url_ciphertext", Counts: Counts{Rotated: 1}},
 		{Name: "idempotency_keys.response_ciphertext", Counts: Counts{Rotated: 1}},
 	}
 	if err != nil || !res.Recorded || !equal(res.Columns, want) {
@@ -177,6 +181,13 @@ func openAll(t *testing.T, pool *pgxpool.Pool, f fixture, box *secretbox.Box) {
 				t.Fatalf("secrets of %s: %v", id, err)
 			}
 		}
+	}
+	var src []byte
+	if err := pool.QueryRow(ctx, `SELECT url_ciphertext FROM sources WHERE name = 's'`).Scan(&src); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := box.Open(src, secretbox.SourceURLAD("s")); err != nil || string(u) != "amqp://u:pw@h/" {
+		t.Fatalf("source url: %q, %v", u, err)
 	}
 	rows, err := pool.Query(ctx, `SELECT secret_ciphertext FROM webhook_endpoint_previous_secrets`)
 	if err != nil {

@@ -58,6 +58,15 @@ func targets() []target {
 			},
 		},
 		{
+			table: "sources", column: "url_ciphertext", key: []string{"name"}, read: "name, url_ciphertext",
+			scan: func(rs pgx.Rows) (row, error) {
+				var name string
+				var ct []byte
+				err := rs.Scan(&name, &ct)
+				return row{key: []any{name}, ad: secretbox.SourceURLAD(name), ct: ct}, err
+			},
+		},
+		{
 			table: "idempotency_keys", column: "response_ciphertext", key: []string{"tenant_id", "key"},
 			read: "tenant_id, key, response_ciphertext",
 			scan: func(rs pgx.Rows) (row, error) {

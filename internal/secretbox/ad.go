@@ -21,6 +21,10 @@ func IdempotencyAD(tenantID [16]byte, key string) []byte {
 	return append(append([]byte("idempotency:"), tenantID[:]...), key...)
 }
 
+// SourceURLAD binds an ingest source's URL (it may hold credentials) to
+// the source's name.
+func SourceURLAD(name string) []byte { return append([]byte("source-url:"), name...) }
+
 func bind(label string, tenantID, endpointID [16]byte) []byte {
 	ad := make([]byte, 0, len(label)+32)
 	ad = append(ad, label...)
