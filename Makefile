@@ -12,7 +12,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hook
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: run build test test-race vet check-generated generate lint lint-openapi bench fuzz faults screenshots clean
+.PHONY: run build test test-race vet check-generated generate lint lint-openapi bench fuzz faults chaos screenshots clean
 
 run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 	$(BIN)/hookline dev
@@ -72,6 +72,9 @@ generate: $(SQLC) ## db/dbq from db/queries, api/testdata/openapi.json from the 
 
 bench: build ## hookline bench: throughput, latency, baselines, paging, parked retries
 	$(BIN)/hookline bench --out bench-results.json $(BENCH_FLAGS)
+
+chaos: build ## 30 minutes of random faults on the split topology (figures in docs/RELIABILITY.md); restarts Postgres
+	HOOKLINE_FAULT_PG_RESTART=1 $(BIN)/hookline bench --phases chaos --out chaos-results.json $(CHAOS_FLAGS)
 
 lint: vet check-generated lint-openapi
 	$(GO) build -tags nodev -o /dev/null ./cmd/hookline  # the production image's build

@@ -58,7 +58,13 @@ func benchCmd(cfg *config.Config) *cobra.Command {
 	f.IntVar(&o.SoakRate, "soak-rate", 0, "events/s of the storage soak, each to every endpoint (default 10)")
 	f.DurationVar(&o.SoakDuration, "soak-duration", 0, "length of the storage soak (default 6m)")
 	f.DurationVar(&o.SoakRetention, "soak-retention", 0, "Hookline's and Temporal's retention during the soak (default 1m)")
-	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, oauth2, ordered, traced, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, topology")
+	f.IntVar(&o.ChaosRate, "chaos-rate", 0, "events/s of the chaos phase, each to one endpoint (default 20)")
+	f.DurationVar(&o.ChaosDuration, "chaos-duration", 0, "how long the chaos phase publishes (default 30m)")
+	f.DurationVar(&o.ChaosGapMin, "chaos-gap-min", 0, "shortest pause between two chaos faults (default 1m)")
+	f.DurationVar(&o.ChaosGapMax, "chaos-gap-max", 0, "longest pause between two chaos faults (default 3m)")
+	f.BoolVar(&o.ChaosPostgresRestart, "chaos-postgres-restart", os.Getenv("HOOKLINE_FAULT_PG_RESTART") == "1",
+		"let the chaos phase restart the Postgres server (every database on it!); default: HOOKLINE_FAULT_PG_RESTART=1")
+	f.StringSliceVar(&o.Phases, "phases", nil, "run only these phases: throughput, oauth2, ordered, traced, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, topology, chaos (only when named)")
 	f.StringArrayVar(&o.DevArgs, "dev-arg", nil, "extra flag for the hookline dev child (repeatable), e.g. --dev-arg=--worker-activities=400")
 	return cmd
 }

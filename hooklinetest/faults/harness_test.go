@@ -5,16 +5,15 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/user"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -146,9 +145,8 @@ func waitAllFinal(t *testing.T, env *hooklinetest.Env, endpointID string, timeou
 }
 
 // pgRestartCommand is `pg_ctl restart` for the server env's database lives
-// on, run as the data directory's owner. The server log goes to a temporary
-// file: pg_ctl's own output must not be inherited by the postmaster.
-func pgRestartCommand(t *testing.T, env *hooklinetest.Env) *exec.Cmd {
+// on (devstack.PostgresRestartCommand); skipped when that is not this machine.
+func pgRestartCommand(t *testing.T, _ *hooklinetest.Env) *exec.Cmd {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := db.Open(ctx, dbtest.ServerURL(), 1)
@@ -156,44 +154,14 @@ func pgRestartCommand(t *testing.T, env *hooklinetest.Env) *exec.Cmd {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	var dir, version string
-	if err := admin.QueryRow(ctx, "SELECT current_setting('data_directory'), current_setting('server_version_num')").Scan(&dir, &version); err != nil {
-		t.Fatalf("find the data directory (needs a superuser): %v", err)
+	cmd, err := devstack.PostgresRestartCommand(ctx, admin)
+	if errors.Is(err, devstack.ErrRemotePostgres) {
+		t.Skip(err)
 	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		t.Skipf("the Postgres data directory is not on this machine: %v", err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	major, _ := strconv.Atoi(version)
-	pgctl := fmt.Sprintf("/usr/lib/postgresql/%d/bin/pg_ctl", major/10000)
-	if _, err := os.Stat(pgctl); err != nil {
-		if pgctl, err = devstack.PGBinary("pg_ctl"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logf, err := os.CreateTemp("", "hookline-faults-postgres-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = logf.Close()
-	if err := os.Chown(logf.Name(), int(st.Uid), int(st.Gid)); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{pgctl, "restart", "-D", dir, "-m", "fast", "-w", "-t", "60", "-l", logf.Name()}
-	switch uid := os.Geteuid(); {
-	case uid == int(st.Uid):
-		return exec.Command(args[0], args[1:]...)
-	case uid == 0:
-		owner, err := user.LookupId(strconv.Itoa(int(st.Uid)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return exec.Command("runuser", append([]string{"-u", owner.Username, "--"}, args...)...)
-	default:
-		t.Fatalf("cannot restart Postgres: %s belongs to uid %d, this is uid %d", dir, st.Uid, uid)
-		return nil
-	}
+	return cmd
 }
 
 // startWorker runs a Hookline worker for env in a child process (this test

@@ -46,7 +46,7 @@ type Options struct {
 	// DevArgs are extra flags for the hookline dev child (tuning experiments).
 	DevArgs []string
 	// Phases to run (all when empty; --quick leaves out soak): throughput,
-	// oauth2, ordered, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, traced, topology.
+	// oauth2, ordered, rate, floor, schema, baselines, paging, stats, parked, brokers, soak, noisy, traced, topology, chaos.
 	Phases []string
 	// Noisy neighbour: tenant A's NoisyEvents to NoisyEndpoints hanging
 	// endpoints; tenant B's latency over NoisyProbe events.
@@ -59,6 +59,13 @@ type Options struct {
 	SoakRate      int
 	SoakDuration  time.Duration
 	SoakRetention time.Duration
+	// The chaos phase: ChaosRate events/s for ChaosDuration, a fault every
+	// ChaosGapMin–ChaosGapMax; a Postgres restart among them only with
+	// ChaosPostgresRestart. Not part of any run unless --phases names it.
+	ChaosRate                int
+	ChaosDuration            time.Duration
+	ChaosGapMin, ChaosGapMax time.Duration
+	ChaosPostgresRestart     bool
 }
 
 // Defaults fills unset sizes: a full run, or a smoke run with Quick.
@@ -93,6 +100,14 @@ func (o *Options) Defaults() {
 	if o.SoakRetention == 0 {
 		o.SoakRetention = full.SoakRetention
 	}
+	set(&o.ChaosRate, 20)
+	if o.ChaosDuration == 0 {
+		o.ChaosDuration = 30 * time.Minute
+	}
+	if o.ChaosGapMin == 0 {
+		o.ChaosGapMin, o.ChaosGapMax = time.Minute, 3*time.Minute
+	}
+	o.ChaosGapMax = max(o.ChaosGapMax, o.ChaosGapMin)
 	if o.RateDuration == 0 {
 		o.RateDuration = full.RateDuration
 	}
@@ -237,6 +252,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			r.devPID = 0
 			return r.topology(ctx)
 		}},
+		{"chaos", func(ctx context.Context) error {
+			dev.stop()
+			r.devPID = 0
+			return r.chaos(ctx)
+		}},
 	}
 	if err := r.setupEndpoints(ctx); err != nil {
 		return nil, err
@@ -245,7 +265,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if len(o.Phases) > 0 && !slices.Contains(o.Phases, s.name) {
 			continue
 		}
-		if len(o.Phases) == 0 && o.Quick && s.name == "soak" {
+		if len(o.Phases) == 0 && (o.Quick && s.name == "soak" || s.name == "chaos") {
 			continue // minutes long: only when named
 		}
 		o.Log.Info("bench: " + s.name)

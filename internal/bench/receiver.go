@@ -31,6 +31,10 @@ type Receiver struct {
 	tokens atomic.Int64
 	issued sync.Map
 	traces atomic.Int64
+	// modes make /hook/<name> hang or fail for a while (the chaos phase);
+	// answered counts the 2xx answers per webhook-id.
+	modes    map[string]string
+	answered map[string]int
 }
 
 // ReceiverStats is what GET /_stats returns.
@@ -44,11 +48,16 @@ type ReceiverStats struct {
 	TokenFetches  int64            `json:"token_fetches"`      // OAuth2 tokens issued
 	TraceExports  int64            `json:"trace_exports"`      // OTLP trace exports received (and dropped)
 	Arrivals      map[string]int64 `json:"arrivals,omitempty"` // webhook-id → first arrival, unix ns
+	// Answered2xx counts webhook-ids answered 2xx at least once;
+	// Duplicates2xx the 2xx answers beyond the first of each (a delivery
+	// received and accepted twice).
+	Answered2xx   int `json:"answered_2xx"`
+	Duplicates2xx int `json:"duplicates_2xx"`
 }
 
 // Serve runs the receiver on addr until ctx ends.
 func (b *Receiver) Serve(ctx context.Context, addr string) error {
-	b.secrets = map[string]string{}
+	b.secrets, b.modes, b.answered = map[string]string{}, map[string]string{}, map[string]int{}
 	b.rc = receiver.New(receiver.Options{RejectUnverified: true})
 	b.rc.SetSecretsFunc(func(r *http.Request) []string {
 		b.mu.Lock()
@@ -67,10 +76,34 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		w.WriteHeader(http.StatusNoContent)
+		b.mu.Lock()
+		mode := b.modes[r.PathValue("name")]
+		if mode == "" {
+			b.answered[r.Header.Get("webhook-id")]++
+		}
+		b.mu.Unlock()
+		switch mode {
+		case "hang": // until the sender gives up
+			<-r.Context().Done()
+		case "fail":
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
 	})
 	mux := http.NewServeMux()
 	mux.Handle("POST /hook/{name}", b.rc)
+	// Chaos: {"name": …, "mode": "hang" | "fail" | ""} switches /hook/<name>.
+	mux.HandleFunc("POST /_mode", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Name, Mode string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		b.mu.Lock()
+		b.modes[in.Name] = in.Mode
+		b.mu.Unlock()
+	})
 	mux.Handle("POST /fail/{name}", b.rc)
 	// Receivers behind OAuth2 (the oauth2 phase): /token issues a token
 	// per request, /auth/ accepts the latest.
@@ -115,6 +148,12 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 		st := b.rc.Stats()
 		out := ReceiverStats{Received: st.Received, Unique: st.Unique, Duplicates: st.Duplicates, BadSignatures: st.BadSignatures,
 			Failed: st.Unchecked, Hanging: b.hanging.Load(), TokenFetches: b.tokens.Load(), TraceExports: b.traces.Load()}
+		b.mu.Lock()
+		for _, n := range b.answered {
+			out.Answered2xx++
+			out.Duplicates2xx += n - 1
+		}
+		b.mu.Unlock()
 		if r.URL.Query().Get("arrivals") == "1" {
 			first := b.rc.FirstArrivals()
 			out.Arrivals = make(map[string]int64, len(first))
@@ -124,7 +163,12 @@ func (b *Receiver) Serve(ctx context.Context, addr string) error {
 		}
 		_ = json.NewEncoder(w).Encode(out)
 	})
-	mux.HandleFunc("POST /_reset", func(http.ResponseWriter, *http.Request) { b.rc.Reset() })
+	mux.HandleFunc("POST /_reset", func(http.ResponseWriter, *http.Request) {
+		b.rc.Reset()
+		b.mu.Lock()
+		b.answered = map[string]int{}
+		b.mu.Unlock()
+	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -146,6 +190,16 @@ type receiverClient struct{ base string }
 func (c receiverClient) setSecrets(ctx context.Context, s map[string]string) error {
 	b, _ := json.Marshal(s)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/_secrets", bytes.NewReader(b))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func (c receiverClient) setMode(ctx context.Context, name, mode string) error {
+	b, _ := json.Marshal(map[string]string{"name": name, "mode": mode})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/_mode", bytes.NewReader(b))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -43,6 +43,33 @@ type Report struct {
 	RESTPublishEventsPerSecond    float64 `json:"rest_publish_events_per_second"`
 	NATSIngestEventsPerSecond     float64 `json:"nats_ingest_events_per_second"`
 	RabbitMQIngestEventsPerSecond float64 `json:"rabbitmq_ingest_events_per_second"`
+	// The chaos phase: the split topology at ChaosRate deliveries/s under
+	// a random fault every 1–3 minutes; lost must be 0. Per fault kind:
+	// how often it struck, and the p99 publish → success delay of the
+	// deliveries published while it lasted minus the baseline's (those
+	// published with no fault about).
+	ChaosDurationSec            float64 `json:"chaos_duration_seconds"`
+	ChaosRate                   int     `json:"chaos_rate_events_per_second"`
+	ChaosGapMinSec              float64 `json:"chaos_gap_min_seconds"`
+	ChaosGapMaxSec              float64 `json:"chaos_gap_max_seconds"`
+	ChaosDeliveries             int     `json:"chaos_deliveries"`
+	ChaosDelivered              int     `json:"chaos_delivered"`
+	ChaosLost                   int     `json:"chaos_lost"`
+	ChaosDuplicates2xx          int     `json:"chaos_duplicate_receipts"`
+	ChaosPublishRetries         int     `json:"chaos_publish_retries"`
+	ChaosBaselineP99Ms          float64 `json:"chaos_baseline_p99_ms"`
+	ChaosFaultsWorkerKill       int     `json:"chaos_faults_worker_kill"`
+	ChaosAddedP99MsWorkerKill   float64 `json:"chaos_added_p99_ms_worker_kill"`
+	ChaosFaultsConnKill         int     `json:"chaos_faults_connection_kill"`
+	ChaosAddedP99MsConnKill     float64 `json:"chaos_added_p99_ms_connection_kill"`
+	ChaosFaultsPGRestart        int     `json:"chaos_faults_postgres_restart"`
+	ChaosAddedP99MsPGRestart    float64 `json:"chaos_added_p99_ms_postgres_restart"`
+	ChaosFaultsTemporalStop     int     `json:"chaos_faults_temporal_stop"`
+	ChaosAddedP99MsTemporalStop float64 `json:"chaos_added_p99_ms_temporal_stop"`
+	ChaosFaultsReceiverHang     int     `json:"chaos_faults_receiver_hang"`
+	ChaosAddedP99MsReceiverHang float64 `json:"chaos_added_p99_ms_receiver_hang"`
+	ChaosFaultsReceiverFail     int     `json:"chaos_faults_receiver_fail"`
+	ChaosAddedP99MsReceiverFail float64 `json:"chaos_added_p99_ms_receiver_fail"`
 	// The traced phase: throughput with every span exported over OTLP.
 	TracedDeliveriesPerSecond float64 `json:"traced_deliveries_per_second"`
 	TracedSpanExports         int64   `json:"traced_span_exports"`
@@ -177,6 +204,18 @@ func (r *Report) Print(w io.Writer) {
 		row("NATS JetStream source", fmt.Sprintf("%.0f events/s", r.NATSIngestEventsPerSecond))
 		row("RabbitMQ source", fmt.Sprintf("%.0f events/s", r.RabbitMQIngestEventsPerSecond))
 	}
+	if r.ChaosDeliveries > 0 {
+		fmt.Fprintf(tw, "\nChaos: split topology, %d events/s for %.0f s, a random fault every %.0f–%.0f s\n",
+			r.ChaosRate, r.ChaosDurationSec, r.ChaosGapMinSec, r.ChaosGapMaxSec)
+		row("deliveries", fmt.Sprintf("%d published, %d delivered, %d lost, %d received twice (2xx), %d publish retries",
+			r.ChaosDeliveries, r.ChaosDelivered, r.ChaosLost, r.ChaosDuplicates2xx, r.ChaosPublishRetries))
+		row("p99 publish → success, no fault", fmt.Sprintf("%.0f ms", r.ChaosBaselineP99Ms))
+		for _, k := range r.chaosKinds() {
+			if *k.faults > 0 {
+				row(k.kind, fmt.Sprintf("%d faults, p99 +%.0f ms", *k.faults, *k.addedP99))
+			}
+		}
+	}
 	if r.OrderedDeliveries100Keys+r.OrderedDeliveries1Key > 0 {
 		fmt.Fprintln(tw, "\nOrdered delivery: one ordered endpoint (default max_in_flight), each key's events published in turn")
 		ordered := func(n int, perSec float64) string {
@@ -285,4 +324,33 @@ func percentile(ds []time.Duration, p float64) float64 {
 	i := int(float64(len(s))*p/100+0.5) - 1
 	i = max(0, min(i, len(s)-1))
 	return float64(s[i].Microseconds()) / 1000
+}
+
+// chaosFigures point at one fault kind's report fields.
+type chaosFigures struct {
+	faults   *int
+	addedP99 *float64
+	kind     string
+}
+
+// chaosKinds are the chaos phase's fault kinds with their report fields.
+func (r *Report) chaosKinds() []chaosFigures {
+	return []chaosFigures{
+		{&r.ChaosFaultsWorkerKill, &r.ChaosAddedP99MsWorkerKill, "worker_kill"},
+		{&r.ChaosFaultsConnKill, &r.ChaosAddedP99MsConnKill, "connection_kill"},
+		{&r.ChaosFaultsPGRestart, &r.ChaosAddedP99MsPGRestart, "postgres_restart"},
+		{&r.ChaosFaultsTemporalStop, &r.ChaosAddedP99MsTemporalStop, "temporal_stop"},
+		{&r.ChaosFaultsReceiverHang, &r.ChaosAddedP99MsReceiverHang, "receiver_hang"},
+		{&r.ChaosFaultsReceiverFail, &r.ChaosAddedP99MsReceiverFail, "receiver_fail"},
+	}
+}
+
+// chaosKind is kind's report fields (fields of no report for an unknown one).
+func (r *Report) chaosKind(kind string) chaosFigures {
+	for _, f := range r.chaosKinds() {
+		if f.kind == kind {
+			return f
+		}
+	}
+	return chaosFigures{faults: new(int), addedP99: new(float64), kind: kind}
 }

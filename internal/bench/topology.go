@@ -33,6 +33,10 @@ type topologyProcs struct {
 	metrics         [2]string // each worker's /metrics URL
 	api             *apiClient
 	pool            *pgxpool.Pool
+	// How to start Temporal and a worker again (the chaos phase).
+	temporalArgs []string
+	env          []string
+	dbName       string
 }
 
 func (p *topologyProcs) stop() {
@@ -46,8 +50,8 @@ func (p *topologyProcs) stop() {
 	}
 }
 
-func (r *run) startTopology(ctx context.Context) (*topologyProcs, error) {
-	name := r.dbName + "_topo"
+func (r *run) startTopology(ctx context.Context, suffix string, extraEnv ...string) (*topologyProcs, error) {
+	name := r.dbName + suffix
 	if err := devstack.EnsureDatabase(ctx, r.pg.ServerURL, name); err != nil {
 		return nil, err
 	}
@@ -60,29 +64,24 @@ func (r *run) startTopology(ctx context.Context) (*topologyProcs, error) {
 	}
 	dbURL := r.pg.DatabaseURL(name)
 	temporalAddr, apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
-	p := &topologyProcs{}
+	p := &topologyProcs{dbName: name, temporalArgs: []string{"dev", "--temporal-only", "--database-url", dbURL,
+		"--data-dir", filepath.Join(r.dir, "topo"), "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}}
 	fail := func(err error) (*topologyProcs, error) { p.stop(); return nil, err }
-	p.temporal, err = r.startChild(ctx, "temporal (dev --temporal-only)", []string{"dev", "--temporal-only", "--database-url", dbURL,
-		"--data-dir", filepath.Join(r.dir, "topo"), "--temporal-address", temporalAddr, "--ui-addr", "", "--log-level", "error"}, "Temporal is ready")
-	if err != nil {
+	if p.temporal, err = r.startChild(ctx, "temporal (dev --temporal-only)", p.temporalArgs, "Temporal is ready"); err != nil {
 		return fail(err)
 	}
 	adminSecret := secretbox.NewKey()
-	env := []string{"DATABASE_URL=" + dbURL, "HOOKLINE_ENCRYPTION_KEY=" + secretbox.NewKey(), "HOOKLINE_ADMIN_JWT_SECRET=" + adminSecret,
-		"HOOKLINE_TEMPORAL_ADDRESS=" + temporalAddr, "HOOKLINE_ALLOW_HTTP=true", "HOOKLINE_ALLOWED_CIDRS=127.0.0.0/8", "HOOKLINE_LOG_LEVEL=error", "HOOKLINE_DB_MAX_CONNS=8"}
-	if p.serve, err = r.startChild(ctx, "hookline serve", []string{"serve"}, "", append(env, "HOOKLINE_HTTP_ADDR="+apiAddr, "HOOKLINE_PUBLIC_URL=http://"+apiAddr)...); err != nil {
+	p.env = append([]string{"DATABASE_URL=" + dbURL, "HOOKLINE_ENCRYPTION_KEY=" + secretbox.NewKey(), "HOOKLINE_ADMIN_JWT_SECRET=" + adminSecret,
+		"HOOKLINE_TEMPORAL_ADDRESS=" + temporalAddr, "HOOKLINE_ALLOW_HTTP=true", "HOOKLINE_ALLOWED_CIDRS=127.0.0.0/8", "HOOKLINE_LOG_LEVEL=error", "HOOKLINE_DB_MAX_CONNS=8"}, extraEnv...)
+	if p.serve, err = r.startChild(ctx, "hookline serve", []string{"serve"}, "", append(p.env, "HOOKLINE_HTTP_ADDR="+apiAddr, "HOOKLINE_PUBLIC_URL=http://"+apiAddr)...); err != nil {
 		return fail(err)
 	}
 	if err := waitHTTP(ctx, "hookline serve", "http://"+apiAddr+"/readyz"); err != nil {
 		return fail(err)
 	}
 	for i := range p.workers {
-		addr := fmt.Sprintf("127.0.0.1:%d", ports[2+i])
-		if p.workers[i], err = r.startChild(ctx, "hookline worker", []string{"worker"}, "", append(env, "HOOKLINE_METRICS_ADDR="+addr)...); err != nil {
-			return fail(err)
-		}
-		p.metrics[i] = "http://" + addr + "/metrics"
-		if err := waitHTTP(ctx, "hookline worker", p.metrics[i]); err != nil {
+		p.metrics[i] = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2+i])
+		if err := r.startTopoWorker(ctx, p, i); err != nil {
 			return fail(err)
 		}
 	}
@@ -100,8 +99,19 @@ func (r *run) startTopology(ctx context.Context) (*topologyProcs, error) {
 	return p, nil
 }
 
+// startTopoWorker starts worker i of p (again) and waits for its probes.
+func (r *run) startTopoWorker(ctx context.Context, p *topologyProcs, i int) error {
+	addr := strings.TrimSuffix(strings.TrimPrefix(p.metrics[i], "http://"), "/metrics")
+	c, err := r.startChild(ctx, "hookline worker", []string{"worker"}, "", append(p.env, "HOOKLINE_METRICS_ADDR="+addr)...)
+	if err != nil {
+		return err
+	}
+	p.workers[i] = c
+	return waitHTTP(ctx, "hookline worker", p.metrics[i])
+}
+
 func (r *run) topology(ctx context.Context) error {
-	p, err := r.startTopology(ctx)
+	p, err := r.startTopology(ctx, "_topo")
 	if err != nil {
 		return err
 	}
