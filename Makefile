@@ -12,7 +12,7 @@ RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e '/hookline/api$$' -e '/hook
 
 REDOCLY := npx --yes @redocly/cli@2.77.0
 
-.PHONY: run build test test-race vet check-generated generate lint lint-openapi bench fuzz faults chaos screenshots clean
+.PHONY: run build test test-race vet check-generated generate lint lint-openapi vulncheck bench fuzz faults chaos screenshots clean
 
 run: build ## hookline dev: embedded Temporal + UI on Postgres, API and worker
 	$(BIN)/hookline dev
@@ -76,8 +76,21 @@ bench: build ## hookline bench: throughput, latency, baselines, paging, parked r
 chaos: build ## 30 minutes of random faults on the split topology (figures in docs/RELIABILITY.md); restarts Postgres
 	HOOKLINE_FAULT_PG_RESTART=1 $(BIN)/hookline bench --phases chaos --out chaos-results.json $(CHAOS_FLAGS)
 
-lint: vet check-generated lint-openapi
-	$(GO) build -tags nodev -o /dev/null ./cmd/hookline  # the production image's build
+lint: vet check-generated lint-openapi vulncheck
+
+# govulncheck (pinned) over the production image's build (-tags nodev) and
+# the full binary, against a database built locally from the pinned
+# golang.org/x/vulndb module (vuln.go.dev is not reachable everywhere).
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+GOVULNCHECK := $(BIN)/govulncheck
+$(GOVULNCHECK):
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+vulncheck: $(GOVULNCHECK) build ## known vulnerabilities reachable in the binaries (accepted ones: .govulncheck-accept)
+	$(GO) build -tags nodev -o $(BIN)/hookline-nodev ./cmd/hookline  # the production image's build
+	$(GO) run ./internal/devtools/vulncheck -db .cache/vulndb-$(VULNDB_VERSION) -vulndb $(VULNDB_VERSION) \
+		-govulncheck $(GOVULNCHECK) $(BIN)/hookline-nodev $(BIN)/hookline
 
 # An independent OpenAPI linter (Redocly, pinned) over the committed document;
 # TestOpenAPIGolden keeps that document equal to what the code serves.
