@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/activities"
 	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/internal/authn"
+	"github.com/hookline/hookline/internal/broker"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/deliverylog"
 	"github.com/hookline/hookline/internal/endpoint"
@@ -134,7 +135,7 @@ func New(o Options) *App {
 		Dispatcher: disp,
 		Publisher:  pub,
 		Endpoints: &endpoint.Service{Pool: o.Pool, Box: o.Box, Guard: o.Guard, AllowHTTP: o.AllowHTTP, Idem: idem, Workflows: disp,
-			Publisher: pub, MaxEndpoints: o.MaxEndpoints},
+			Publisher: pub, MaxEndpoints: o.MaxEndpoints, BrokerHosts: o.BrokerDestinations},
 		Deliveries:   &deliverylog.Service{Pool: o.Pool, Publisher: pub, Workflows: disp},
 		Portal:       &portal.Service{Pool: o.Pool},
 		Sources:      &source.Service{Pool: o.Pool, Box: o.Box},
@@ -148,6 +149,7 @@ func New(o Options) *App {
 	maxTimeout := time.Duration(endpoint.MaxTimeout) * time.Second
 	a.Activities = &activities.Activities{
 		Pool: o.Pool, Box: o.Box, Sender: sender(maxTimeout), ChallengeSender: sender(workflows.VerifyTimeout),
+		Brokers:         &broker.Publisher{Allowed: o.BrokerDestinations, Name: "Hookline/" + o.Version},
 		DeliveryTimeout: o.DeliveryTimeout, Tracer: o.Tracing.Tracer(), Propagator: o.Tracing.Propagator,
 		TLSClients: &delivery.Clients{New: func(cfg *tls.Config) *http.Client {
 			return dialGuard.Client(netguard.ClientOptions{Timeout: maxTimeout, TLS: cfg})
@@ -228,3 +230,7 @@ func (a *App) Worker(o worker.Options) worker.Worker {
 
 // TaskQueue is the task queue the app's workflows run on.
 func (a *App) TaskQueue() string { return a.opts.TaskQueue }
+
+// Close closes the broker connections the deliveries opened. Call it once
+// the worker has stopped.
+func (a *App) Close() { a.Activities.Brokers.Close() }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hookline/hookline/internal/broker"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/oauth2cc"
@@ -28,6 +29,9 @@ type Activities struct {
 	Sender *delivery.Sender
 	// ChallengeSender posts verification challenges (same guard, 30 s).
 	ChallengeSender *delivery.Sender
+	// Brokers publishes the deliveries of nats:// and amqp:// endpoints
+	// (nil: such attempts fail, retryably).
+	Brokers *broker.Publisher
 	// TLSClients keeps the endpoints' mutual-TLS clients (nil: mutual TLS
 	// is not available and such endpoints use the plain client).
 	TLSClients *delivery.Clients

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/db/dbq"
 
+	"github.com/hookline/hookline/internal/broker"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/endpoint"
 	"github.com/hookline/hookline/internal/oauth2cc"
@@ -43,6 +44,26 @@ func (a *Activities) request(tenantID, endpointID uuid.UUID, url string, cols en
 		}
 	}
 	return req, r, nil
+}
+
+// send makes the attempt: a broker publish for a nats:// or amqp:// URL
+// (the endpoint's basic auth authenticates the connection), else the
+// signed POST.
+func (a *Activities) send(ctx context.Context, req delivery.Request, ctl endpoint.Resolved) delivery.Outcome {
+	if !broker.IsBroker(req.URL) {
+		return a.Sender.Send(ctx, req)
+	}
+	if a.Brokers == nil {
+		return delivery.Outcome{Reason: "broker destinations are not enabled on this worker", Retryable: true}
+	}
+	br := broker.Request{URL: req.URL, MsgID: req.MsgID, Body: req.Body, Secrets: req.Secrets, Headers: req.Headers, Propagator: req.Propagator}
+	if ctl.Auth != nil {
+		if ctl.Auth.Type != endpoint.AuthBasic { // refused when saved; kept from before, it cannot be used
+			return delivery.Outcome{Reason: "broker destinations take auth of type basic only"}
+		}
+		br.Username, br.Password = ctl.Auth.Username, ctl.Auth.Password
+	}
+	return a.Brokers.Send(ctx, br)
 }
 
 func (a *Activities) authorizer(endpointID uuid.UUID, auth endpoint.Auth) delivery.Authorizer {
@@ -104,10 +125,19 @@ func (a *Activities) attemptSpan(ctx context.Context, d dbq.GetAttemptContextRow
 	if a.Tracer == nil {
 		return ctx, noop.Span{} // never the parent's: the caller ends it
 	}
-	return a.Tracer.Start(ctx, "webhook attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+	attrs := []attribute.KeyValue{
 		attribute.String("hookline.tenant_id", d.TenantID.String()), attribute.String("hookline.endpoint_id", d.EndpointID.String()),
 		attribute.String("hookline.delivery_id", d.ID.String()), attribute.Int("hookline.attempt", n),
-		attribute.String("http.request.method", "POST")))
+		attribute.String("http.request.method", "POST"),
+	}
+	if d.EndpointUrl != nil && broker.IsBroker(*d.EndpointUrl) { // a publish, not a POST
+		system := "nats"
+		if strings.HasPrefix(*d.EndpointUrl, "amqp:") {
+			system = "rabbitmq"
+		}
+		attrs[len(attrs)-1] = attribute.String("messaging.system", system)
+	}
+	return a.Tracer.Start(ctx, "webhook attempt", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 }
 
 func endAttemptSpan(span trace.Span, out delivery.Outcome) {

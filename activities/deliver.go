@@ -53,10 +53,11 @@ func attemptColumns(d dbq.GetAttemptContextRow) endpoint.Columns {
 
 // AttemptDelivery makes attempt n of a delivery. The flow gate (in the same
 // query that loads the event, endpoint and secrets) first decides whether it
-// may go now; if so it signs, POSTs, and records the attempt with the
-// delivery's new state. HTTP outcomes are results; an error means an
-// infrastructure fault and Temporal retries the activity. A retry after the
-// write committed returns the recorded state without posting again.
+// may go now; if so it signs, POSTs (or publishes, to a broker destination),
+// and records the attempt with the delivery's new state. HTTP and broker
+// outcomes are results; an error means an infrastructure fault and Temporal
+// retries the activity. A retry after the write committed returns the
+// recorded state without posting again.
 func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	q := db.Q(a.Pool)
 	d, err := q.GetAttemptContext(ctx, dbq.GetAttemptContextParams{
@@ -102,7 +103,7 @@ func (a *Activities) AttemptDelivery(ctx context.Context, in AttemptInput) (Atte
 	started := a.now()
 	sendCtx, cancel := context.WithTimeout(ctx, a.timeout(ctl))
 	sendCtx, span := a.attemptSpan(sendCtx, d, in.Attempt)
-	out := a.Sender.Send(sendCtx, req)
+	out := a.send(sendCtx, req, ctl)
 	endAttemptSpan(span, out)
 	cancel()
 	dur := a.now().Sub(started)

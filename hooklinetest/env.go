@@ -97,6 +97,9 @@ type Options struct {
 	// MaxPending open deliveries per tenant (default Hookline's), counted
 	// every 100 ms here.
 	MaxPending int64
+	// BrokerDestinations are the host:port pairs nats:// and amqp://
+	// endpoints may name (default none).
+	BrokerDestinations []string
 }
 
 var (
@@ -151,6 +154,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	e.Metrics = metrics.New()
 	e.Temporal = testClient(t, ts, log, e.Metrics, o.Tracing)
 	e.App = hookline.New(e.appOptions(t, o, box, log))
+	t.Cleanup(e.App.Close) // after the worker stops (cleanups run last first)
 	e.App.Activities.TestSignals.Init()
 	if !o.NoWorker {
 		w := e.App.Worker(worker.Options{})
@@ -224,7 +228,7 @@ func (e *Env) appOptions(t testing.TB, o Options, box *secretbox.Box, log *slog.
 	}
 	return hookline.Options{
 		Pool: e.Pool, Box: box, Temporal: e.Temporal, TaskQueue: e.TaskQueue, Guard: netguard.New(o.AllowedCIDRs),
-		DeliveryGuard: dialGuard, AllowHTTP: true, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule}, Flow: o.Flow,
+		DeliveryGuard: dialGuard, AllowHTTP: true, BrokerDestinations: o.BrokerDestinations, JWT: verifier, Retry: delivery.RetryPolicy{Schedule: o.Schedule}, Flow: o.Flow,
 		// Reconcile (run only when a test starts it) takes any open delivery
 		// as overdue: tests need not wait for one to age.
 		DeliveryTimeout: 5 * time.Second, ReconcileAfter: time.Nanosecond, Version: "test", Metrics: e.Metrics, Logger: log,

@@ -259,6 +259,7 @@ func (s *services) ensureSchedules(ctx context.Context) error {
 }
 
 func (s *services) close() {
+	s.app.Close()
 	s.temporal.Close()
 	s.pool.Close()
 	// The spans of the last requests and attempts still go out.

@@ -33,10 +33,11 @@ func DefaultFlow() FlowPolicy {
 
 // BreakerFailure reports whether an attempt's outcome counts toward opening
 // the breaker: the receiver is down or hanging (network error, timeout) or
-// failing (5xx). A 4xx, a redirect or a blocked address says nothing about
-// whether the receiver is up.
+// failing (5xx); for a broker, any failure but a blocked host. A 4xx, a
+// redirect or a blocked address says nothing about whether the receiver is
+// up.
 func (o Outcome) BreakerFailure() bool {
 	// An auth_error is the token endpoint's failure, not the receiver's:
 	// it must not open the receiver's breaker (or auto-disable it).
-	return (o.Code == 0 && !o.Blocked && !o.AuthError) || o.Code >= 500
+	return (o.Code == 0 && !o.Blocked && !o.AuthError && !o.Acked) || o.Code >= 500
 }

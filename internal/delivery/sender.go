@@ -31,7 +31,8 @@ const maxDrain = 64 << 10
 // BlockedReason is the reason of an attempt the SSRF guard refused.
 const BlockedReason = "blocked address: the endpoint resolves to a private, loopback or reserved address"
 
-// Outcome is what one signed POST came to.
+// Outcome is what one attempt came to: a signed POST, or a publish to a
+// broker destination (Acked).
 type Outcome struct {
 	Code       int
 	Reason     string // short, client-safe: never a raw Go error (it may quote the URL)
@@ -48,14 +49,20 @@ type Outcome struct {
 	AuthError bool
 	// Headers are the names of the request headers sent (never values).
 	Headers []string
+	// Acked: a broker took the message (JetStream PubAck, RabbitMQ
+	// publisher confirm), the broker's success; Code stays 0 and Body
+	// describes the ack.
+	Acked bool
 }
 
-// OK reports a 2xx.
-func (o Outcome) OK() bool { return o.Code >= 200 && o.Code < 300 }
+// OK reports a 2xx or a broker's ack.
+func (o Outcome) OK() bool { return o.Acked || o.Code >= 200 && o.Code < 300 }
 
 // Class is the outcome class of the attempts metric.
 func (o Outcome) Class() string {
 	switch {
+	case o.Acked:
+		return "acked"
 	case o.Code >= 200 && o.Code < 300:
 		return "2xx"
 	case o.Code >= 300 && o.Code < 400:

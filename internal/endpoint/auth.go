@@ -102,7 +102,7 @@ func (s *Service) validateOAuth2(a Auth, only func(...string) error) (Auth, erro
 	if err := only("token_url", "client_id", "client_secret", "scopes", "audience", "auth_method"); err != nil {
 		return a, err
 	}
-	u, err := s.validateURL(f+"token_url", a.TokenURL)
+	u, err := s.validateHTTPURL(f+"token_url", a.TokenURL) // a token endpoint speaks HTTP
 	if err != nil {
 		return a, err
 	}

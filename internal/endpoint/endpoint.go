@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/broker"
 	"github.com/hookline/hookline/internal/catalog"
 	"github.com/hookline/hookline/internal/cursor"
 	"github.com/hookline/hookline/internal/delivery"
@@ -49,7 +50,10 @@ type Service struct {
 	Publisher *publish.Publisher // starts the deliveries of operational events
 	// MaxEndpoints a tenant may have (0: DefaultMaxEndpoints).
 	MaxEndpoints int
-	Now          func() time.Time // nil: time.Now
+	// BrokerHosts are the host:port pairs (normalised: lowercase host)
+	// nats:// and amqp:// endpoints may name (HOOKLINE_BROKER_DESTINATIONS).
+	BrokerHosts []string
+	Now         func() time.Time // nil: time.Now
 }
 
 // Load is the one loader of a tenant's endpoint: another tenant's, like a
@@ -143,6 +147,9 @@ func (s *Service) Create(ctx context.Context, c audit.Caller, idemKey string, in
 	if err != nil {
 		return idempotency.Response{}, err
 	}
+	if err := brokerControls(u, authTypeOf(ctl.Auth), ctl.TLS != nil); err != nil {
+		return idempotency.Response{}, err
+	}
 	channels, err := normalizeChannels(in.Channels)
 	if err != nil {
 		return idempotency.Response{}, err
@@ -216,8 +223,17 @@ func (s *Service) Delete(ctx context.Context, c audit.Caller, id uuid.UUID) (tim
 	return s.now().UTC(), nil
 }
 
-// validateURL checks an endpoint URL (netguard.ValidateURL) for field.
+// validateURL checks an endpoint URL for field: a broker destination
+// (validateBrokerURL), else an HTTP(S) URL (validateHTTPURL).
 func (s *Service) validateURL(field, raw string) (string, error) {
+	if broker.IsBroker(raw) {
+		return s.validateBrokerURL(field, raw)
+	}
+	return s.validateHTTPURL(field, raw)
+}
+
+// validateHTTPURL checks an HTTP(S) URL (netguard.ValidateURL) for field.
+func (s *Service) validateHTTPURL(field, raw string) (string, error) {
 	u, err := s.Guard.ValidateURL(raw, s.AllowHTTP)
 	if err != nil {
 		return "", apperr.Invalid(field, raw, "%s", err.Error())

@@ -66,11 +66,14 @@ func (s *Service) Update(ctx context.Context, c audit.Caller, id uuid.UUID, p Pa
 			}
 			p.Events = &events
 		}
-		if err := credentialsFollow(cur, p); err != nil {
-			return err
-		}
 		next, diff := apply(cur, p)
 		if err := s.applyControls(cur, p.Controls, &next, diff); err != nil {
+			return err
+		}
+		if err := brokerControls(next.Url, storedAuthType(next.Auth), hasTLSColumn(next.Tls)); err != nil {
+			return err
+		}
+		if err := credentialsFollow(cur, p); err != nil {
 			return err
 		}
 		if updated, err = q.UpdateEndpoint(ctx, next); err != nil {

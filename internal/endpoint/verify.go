@@ -11,6 +11,7 @@ import (
 	"github.com/hookline/hookline/db/dbq"
 	"github.com/hookline/hookline/internal/apperr"
 	"github.com/hookline/hookline/internal/audit"
+	"github.com/hookline/hookline/internal/broker"
 )
 
 // Verification reasons: stable strings, part of the API.
@@ -34,6 +35,14 @@ const (
 func Reasons() []string {
 	return []string{ReasonTimeout, ReasonHTTPStatus, ReasonInvalidJSON, ReasonChallengeMismatch,
 		ReasonConnectionError, ReasonBlockedAddress, ReasonEndpointNotFound, ReasonURLChanged}
+}
+
+// brokerVerify refuses to verify a broker destination: it acks messages,
+// it does not answer them.
+func brokerVerify() error {
+	return apperr.State("a broker destination (nats://, amqp://) cannot answer a verification challenge: the broker " +
+		"acknowledges messages, it does not reply to them. Send a test event instead (test-webhook-endpoint): its " +
+		"delivery succeeds when the broker acknowledges it")
 }
 
 // VerificationEventType is the type field of a challenge request.
@@ -82,14 +91,19 @@ func URLHash(u string) string {
 
 // Verify proves the caller controls the endpoint's URL: a signed challenge
 // it must echo within 30 s (a workflow). verified_at and an audit row record
-// the outcome.
+// the outcome. A broker destination is refused (422) before any workflow:
+// a broker acks but cannot answer, and the operator vouched for its host by
+// listing it; a test delivery is how to check one.
 func (s *Service) Verify(ctx context.Context, c audit.Caller, id uuid.UUID) (VerifyResult, error) {
 	var in VerifyInput
 	err := db.Tx(ctx, s.Pool, func(q *dbq.Queries) error {
-		if _, err := Load(ctx, q, c.TenantID, id); err != nil {
+		e, err := Load(ctx, q, c.TenantID, id)
+		if err != nil {
 			return err
 		}
-		var err error
+		if broker.IsBroker(e.Url) {
+			return brokerVerify()
+		}
 		in, err = RequestVerification(ctx, q, c, id)
 		return err
 	})

@@ -48,7 +48,7 @@ func New() *Metrics {
 		}, []string{"status"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_delivery_attempts_total",
-			Help: "HTTP delivery attempts by outcome class (2xx, 3xx, 4xx, 5xx, timeout, network_error, blocked).",
+			Help: "Delivery attempts by outcome class (2xx, 3xx, 4xx, 5xx, acked: a broker's ack, timeout, network_error, blocked, auth_error).",
 		}, []string{"outcome"}),
 		attemptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "hookline_delivery_attempt_duration_seconds",
