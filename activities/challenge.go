@@ -47,6 +47,11 @@ func (a *Activities) SendChallenge(ctx context.Context, in endpoint.VerifyInput)
 		return endpoint.VerifyResult{Reason: endpoint.ReasonSettingsUnusable}, nil
 	}
 	req.MsgID, req.Body, req.Secrets = "verify_"+strings.ReplaceAll(uuid.NewString(), "-", ""), body, secrets
+	release, err := a.challengeTurn(ctx, ep.TenantID, ep.ID)
+	if err != nil {
+		return endpoint.VerifyResult{}, err
+	}
+	defer release()
 	res := judgeChallenge(a.ChallengeSender.Send(ctx, req), challenge)
 	res.URLHash = endpoint.URLHash(ep.Url)
 	return res, nil

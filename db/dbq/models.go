@@ -35,6 +35,12 @@ type AuditLog struct {
 	CreatedAt  time.Time
 }
 
+type ChallengeLease struct {
+	EndpointID uuid.UUID
+	TenantID   uuid.UUID
+	LeaseUntil time.Time
+}
+
 type Delivery struct {
 	ID             uuid.UUID
 	TenantID       uuid.UUID
