@@ -90,6 +90,7 @@ func TestValidate(t *testing.T) {
 		{name: "nats", src: "n1", in: PutInput{Kind: KindNATS, URL: "nats://127.0.0.1:4222", Subject: "orders.>"}, shown: "nats://127.0.0.1:4222"},
 		{name: "rabbitmq with password", src: "r1", in: PutInput{Kind: KindRabbitMQ, URL: "amqp://guest:s3cret@127.0.0.1:5672/", Queue: "q"},
 			shown: "amqp://guest:***@127.0.0.1:5672/"},
+		{name: "nats token", src: "n2", in: PutInput{Kind: KindNATS, URL: "nats://s3cret@127.0.0.1:4222", Subject: "a"}, shown: "nats://***@127.0.0.1:4222"},
 		{name: "bad name", src: "Bad Name", in: PutInput{Kind: KindNATS, URL: "nats://h:1", Subject: "a"}, field: "path.name"},
 		{name: "bad kind", src: "k", in: PutInput{Kind: "kafka", URL: "kafka://h:1"}, field: "body.kind"},
 		{name: "scheme for kind", src: "k", in: PutInput{Kind: KindNATS, URL: "amqp://h:1", Subject: "a"}, field: "body.url"},

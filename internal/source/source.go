@@ -162,10 +162,13 @@ func validate(name string, in *PutInput) (string, error) {
 		return "", apperr.Invalid("body.kind", in.Kind, "kind is one of nats, rabbitmq")
 	}
 	in.URL = u.String()
-	if _, has := u.User.Password(); has {
+	switch _, has := u.User.Password(); {
+	case has:
 		u.User = url.UserPassword(u.User.Username(), "redacted")
+	case u.User != nil: // a lone user part may be a token (nats://<token>@host)
+		u.User = url.User("redacted")
 	}
-	return strings.Replace(u.String(), ":redacted@", ":***@", 1), nil
+	return strings.NewReplacer(":redacted@", ":***@", "//redacted@", "//***@").Replace(u.String()), nil
 }
 
 func hasCTL(s string) bool {
