@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -167,14 +168,14 @@ func (r *run) chaosFaults(ctx context.Context, p *topologyProcs) ([]chaosFault, 
 		{"receiver_fail", receiver("fail")},
 	}
 	if r.o.ChaosPostgresRestart {
-		if _, err := devstack.PostgresRestartCommand(ctx, r.pool); err != nil {
+		restart, err := devstack.PostgresRestartCommand(ctx, r.pool)
+		if err != nil {
 			return nil, fmt.Errorf("postgres restart requested but impossible here: %w", err)
 		}
-		faults = append(faults, chaosFault{"postgres_restart", func(ctx context.Context) error {
-			cmd, err := devstack.PostgresRestartCommand(ctx, r.pool)
-			if err != nil {
-				return err
-			}
+		faults = append(faults, chaosFault{"postgres_restart", func(context.Context) error {
+			// The same command each time (its server log appends): asking
+			// the restarting server again would fail.
+			cmd := exec.Command(restart.Args[0], restart.Args[1:]...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("pg_ctl restart: %w: %s", err, out)
